@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The two ways to set Strowger up on a fresh Debian 12 machine (both idempotent):
+#   scripts/setup.sh serve [ARGS...]   install what the server needs, build it, start it
+#                                      (ARGS go to `strowger serve`, e.g. --set log.level=debug)
+#   scripts/setup.sh test              install what the tests need, build, run the whole suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-}
+shift || true
+
+# Build tools and the libraries the server links (design.md: Dependencies).
+build_packages=(cmake ninja-build g++ pkg-config libboost-dev libspdlog-dev libfmt-dev
+                libtomlplusplus-dev libcli11-dev libssl-dev zlib1g-dev)
+# What the tests drive or link: GoogleTest, Google Benchmark, coturn's STUN/TURN tools,
+# Debian's classic STUN client, Python for the integration scripts.
+test_packages=(libgtest-dev libgmock-dev libbenchmark-dev coturn stun-client python3)
+
+sudo_if_needed() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt-get runs only when something is missing, so a second run costs nothing.
+install_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+            missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "== installing: ${missing[*]}"
+        sudo_if_needed apt-get update -qq
+        sudo_if_needed env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+}
+
+jobs=$(nproc)
+
+case "$mode" in
+serve)
+    install_packages "${build_packages[@]}"
+    cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
+        -DSTROWGER_TESTS=OFF -DSTROWGER_BENCH=OFF
+    cmake --build build/release -j "$jobs"
+    echo "== starting build/release/src/app/strowger serve $*"
+    exec build/release/src/app/strowger serve "$@"
+    ;;
+test)
+    install_packages "${build_packages[@]}" "${test_packages[@]}"
+    # One instrumented build: unit tests and the real binary under the integration tests both
+    # run with AddressSanitizer and UndefinedBehaviorSanitizer.
+    cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DSTROWGER_SANITIZE=address,undefined -DSTROWGER_TESTS=ON -DSTROWGER_BENCH=ON
+    cmake --build build/test -j "$jobs"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        ctest --test-dir build/test --output-on-failure -j "$jobs"
+    ;;
+*)
+    echo "usage: $0 serve [strowger serve options] | $0 test" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,206 @@
+#include "app/config.hpp"
+
+#include <spdlog/common.h>
+#include <toml++/toml.h>
+
+#include <functional>
+#include <sstream>
+#include <thread>
+
+namespace strowger::app {
+namespace {
+
+std::string describe(const toml::source_region& where) {
+    std::ostringstream out;
+    if (where.path) {
+        out << *where.path << ":";
+    }
+    out << where.begin.line << ":" << where.begin.column;
+    return out.str();
+}
+
+[[noreturn]] void refuse(const std::string& key, const std::string& problem) {
+    throw ConfigError(key + ": " + problem);
+}
+
+std::string as_string(const std::string& key, const toml::node& node) {
+    const auto* s = node.as_string();
+    if (s == nullptr) {
+        refuse(key, "expected a string");
+    }
+    return s->get();
+}
+
+std::int64_t as_integer(const std::string& key, const toml::node& node, std::int64_t min,
+                        std::int64_t max) {
+    const auto* i = node.as_integer();
+    if (i == nullptr) {
+        refuse(key, "expected an integer");
+    }
+    if (i->get() < min || i->get() > max) {
+        refuse(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return i->get();
+}
+
+std::vector<core::ListenSpec> as_listen_list(const std::string& key, const toml::node& node,
+                                             std::initializer_list<core::Transport> supported) {
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+        refuse(key, R"(expected a list such as ["udp:0.0.0.0:3478"])");
+    }
+    std::vector<core::ListenSpec> specs;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        auto item_key = key + "[" + std::to_string(i) + "]";
+        auto text = as_string(item_key, *array->get(i));
+        std::string why;
+        auto spec = core::parse_listen_spec(text, &why);
+        if (!spec) {
+            refuse(item_key, "'" + text + "': " + why);
+        }
+        if (std::find(supported.begin(), supported.end(), spec->transport) == supported.end()) {
+            std::string list;
+            for (auto t : supported) {
+                list += (list.empty() ? "" : ", ") + std::string(core::to_string(t));
+            }
+            refuse(item_key, "'" + text + "': transport " +
+                                 std::string(core::to_string(spec->transport)) +
+                                 " is not available for this service (" + list + ")");
+        }
+        specs.push_back(*spec);
+    }
+    return specs;
+}
+
+// The known keys, each with how to read it into Config.
+using Setter = std::function<void(Config&, const std::string& key, const toml::node&)>;
+
+const std::vector<std::pair<std::string, Setter>>& schema() {
+    static const std::vector<std::pair<std::string, Setter>> keys = {
+        {"general.threads",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.threads = static_cast<unsigned>(as_integer(k, n, 0, 256));
+         }},
+        {"general.data_dir",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.data_dir = as_string(k, n);
+             if (c.data_dir.empty()) {
+                 refuse(k, "must not be empty");
+             }
+         }},
+        {"general.realm",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.realm = as_string(k, n);
+             if (c.realm.empty()) {
+                 refuse(k, "must not be empty");
+             }
+         }},
+        {"log.level",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.log_level = as_string(k, n);
+             if (spdlog::level::from_str(c.log_level) == spdlog::level::off &&
+                 c.log_level != "off") {
+                 refuse(k, "'" + c.log_level +
+                               "' is not a level (trace, debug, info, warn, error, critical, off)");
+             }
+         }},
+        {"stun.listen",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.stun_listen = as_listen_list(k, n, {core::Transport::Udp, core::Transport::Tcp});
+         }},
+    };
+    return keys;
+}
+
+const Setter* find_key(const std::string& key) {
+    for (const auto& [name, setter] : schema()) {
+        if (name == key) {
+            return &setter;
+        }
+    }
+    return nullptr;
+}
+
+// Visits every leaf (non-table value) with its dotted key.
+void for_each_leaf(const toml::table& table, const std::string& prefix,
+                   const std::function<void(const std::string&, const toml::node&)>& fn) {
+    for (const auto& [name, node] : table) {
+        auto key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+        if (const auto* sub = node.as_table()) {
+            for_each_leaf(*sub, key, fn);
+        } else {
+            fn(key, node);
+        }
+    }
+}
+
+void apply_override(toml::table& root, const std::string& assignment) {
+    auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0) {
+        throw ConfigError("--set '" + assignment + "': expected KEY=VALUE");
+    }
+    auto key = assignment.substr(0, eq);
+    auto value_text = assignment.substr(eq + 1);
+    if (find_key(key) == nullptr) {
+        refuse(key, "unknown key (from --set)");
+    }
+    toml::table parsed;
+    try {
+        parsed = toml::parse("value = " + value_text);
+    } catch (const toml::parse_error&) {
+        parsed.insert_or_assign("value", value_text); // not TOML: take it as a plain string
+    }
+    // Walk down the dotted path, creating tables on the way.
+    toml::table* table = &root;
+    std::size_t start = 0;
+    for (auto dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
+        auto part = key.substr(start, dot - start);
+        auto [it, inserted] = table->emplace<toml::table>(part);
+        table = it->second.as_table();
+        if (table == nullptr) {
+            refuse(key.substr(0, dot), "is a value, not a table");
+        }
+        start = dot + 1;
+    }
+    table->insert_or_assign(key.substr(start), std::move(*parsed.get("value")));
+}
+
+} // namespace
+
+unsigned Config::shard_count() const {
+    if (threads != 0) {
+        return threads;
+    }
+    return std::max(1U, std::thread::hardware_concurrency());
+}
+
+Config load_config(const std::optional<std::string>& file,
+                   const std::vector<std::string>& overrides) {
+    toml::table root;
+    if (file) {
+        try {
+            root = toml::parse_file(*file);
+        } catch (const toml::parse_error& e) {
+            throw ConfigError(describe(e.source()) + ": " + std::string(e.description()));
+        }
+    }
+    for (const auto& assignment : overrides) {
+        apply_override(root, assignment);
+    }
+
+    Config config;
+    config.stun_listen = as_listen_list("stun.listen",
+                                        toml::array{"udp:0.0.0.0:3478", "tcp:0.0.0.0:3478"},
+                                        {core::Transport::Udp, core::Transport::Tcp});
+    for_each_leaf(root, "", [&](const std::string& key, const toml::node& node) {
+        const auto* setter = find_key(key);
+        if (setter == nullptr) {
+            auto where = file && node.source().begin ? " (" + describe(node.source()) + ")" : "";
+            refuse(key, "unknown key" + where);
+        }
+        (*setter)(config, key, node);
+    });
+    return config;
+}
+
+} // namespace strowger::app

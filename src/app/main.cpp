@@ -1,0 +1,92 @@
+// strowger: the command line. Exit codes: 0 success, 1 the server failed to start or run,
+// 2 bad command line or configuration (nothing was started).
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "app/config.hpp"
+#include "app/server.hpp"
+#include "app/version.hpp"
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+void setup_logging(const std::string& level) {
+    auto logger = spdlog::stderr_color_mt("strowger");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    logger->set_level(spdlog::level::from_str(level));
+    logger->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(logger);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace strowger::app;
+
+    CLI::App cli{"Strowger: SIP registrar and proxy, WebRTC signaling and STUN/TURN in one server"};
+    cli.require_subcommand(1);
+    cli.set_version_flag("--version", kVersion);
+
+    std::optional<std::string> config_file;
+    std::vector<std::string> overrides;
+
+    auto* serve = cli.add_subcommand("serve", "Run the server");
+    serve->add_option("--config,-c", config_file, "TOML configuration file")
+        ->check(CLI::ExistingFile);
+    serve->add_option("--set", overrides, "Override a key: KEY=VALUE (repeatable)")
+        ->allow_extra_args(false);
+
+    auto* check = cli.add_subcommand("check-config", "Validate a configuration file and exit");
+    check->add_option("file", config_file, "TOML configuration file")
+        ->required()
+        ->check(CLI::ExistingFile);
+    check->add_option("--set", overrides, "Override a key: KEY=VALUE (repeatable)")
+        ->allow_extra_args(false);
+
+    cli.add_subcommand("version", "Print the version");
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = cli.exit(e);
+        return code == 0 ? 0 : kExitUsage;
+    }
+
+    if (cli.got_subcommand("version")) {
+        std::printf("strowger %s\n", kVersion);
+        return 0;
+    }
+
+    Config config;
+    try {
+        config = load_config(config_file, overrides);
+    } catch (const ConfigError& e) {
+        std::fprintf(stderr, "strowger: configuration refused: %s\n", e.what());
+        return kExitUsage;
+    }
+
+    if (cli.got_subcommand("check-config")) {
+        std::printf("%s: configuration is valid\n", config_file->c_str());
+        return 0;
+    }
+
+    setup_logging(config.log_level);
+    try {
+        Server server(std::move(config));
+        server.run();
+    } catch (const StartupError& e) {
+        spdlog::error("cannot start: {}", e.what());
+        return kExitFailure;
+    } catch (const std::exception& e) {
+        spdlog::critical("fatal: {}", e.what());
+        return kExitFailure;
+    }
+    return 0;
+}

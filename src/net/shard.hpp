@@ -1,0 +1,54 @@
+#pragma once
+// A shard: one thread running one Boost.Asio io_context, plus a timer wheel for protocol
+// timers. Everything a shard owns (sockets, connections, protocol state) is touched only from
+// its thread, so none of it needs locks; other threads reach it with post().
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include "core/timer_wheel.hpp"
+
+namespace strowger::net {
+
+class Shard {
+public:
+    explicit Shard(unsigned index);
+    Shard(const Shard&) = delete;
+    Shard& operator=(const Shard&) = delete;
+    ~Shard();
+
+    [[nodiscard]] unsigned index() const noexcept { return index_; }
+    boost::asio::io_context& io() noexcept { return io_; }
+
+    // Protocol timers, from the shard's thread only. The wheel is advanced by one Asio timer
+    // that is armed only while timers are pending.
+    core::TimerWheel::TimerId schedule_after(core::TimerWheel::Duration delay,
+                                             core::TimerWheel::Callback callback);
+    bool cancel(core::TimerWheel::TimerId id) { return wheel_.cancel(id); }
+    [[nodiscard]] core::TimerWheel::TimePoint now() const {
+        return core::TimerWheel::Clock::now();
+    }
+
+    // Runs `fn` on the shard's thread.
+    void post(std::function<void()> fn);
+
+    void start();
+    // Runs `on_stop` on the shard's thread (to close what it owns), then stops and joins.
+    void stop(std::function<void()> on_stop);
+
+private:
+    void arm_wheel();
+
+    unsigned index_;
+    boost::asio::io_context io_{1};
+    core::TimerWheel wheel_;
+    boost::asio::steady_timer wheel_timer_;
+    std::optional<core::TimerWheel::TimePoint> armed_for_;
+    std::thread thread_;
+};
+
+} // namespace strowger::net

@@ -1,0 +1,66 @@
+#pragma once
+// One shard's UDP socket on a listen address. The kernel spreads flows over the shards'
+// SO_REUSEPORT sockets; each reads in batches with recvmmsg, hands every datagram to the
+// service's handler and sends the replies back in one sendmmsg.
+
+#include <sys/socket.h>
+
+#include <boost/asio/ip/udp.hpp>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/listen_spec.hpp"
+#include "net/handlers.hpp"
+
+namespace strowger::net {
+
+class Shard;
+
+struct UdpStats {
+    std::uint64_t received = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t truncated = 0;  // larger than the receive buffer: dropped
+    std::uint64_t send_failed = 0; // kernel refused (buffer full, unreachable): dropped
+};
+
+class UdpEndpoint {
+public:
+    // `fd` is a bound non-blocking socket (open_reuseport_socket), owned from now on.
+    UdpEndpoint(Shard& shard, const core::ListenSpec& spec, int fd, DatagramHandler& handler,
+                std::size_t max_datagram, std::size_t max_reply);
+    UdpEndpoint(const UdpEndpoint&) = delete;
+    UdpEndpoint& operator=(const UdpEndpoint&) = delete;
+
+    void start();
+    void close();
+    [[nodiscard]] const UdpStats& stats() const noexcept { return stats_; }
+    [[nodiscard]] const core::ListenSpec& spec() const noexcept { return spec_; }
+
+private:
+    static constexpr unsigned kBatch = 32;
+    // Batches per wake-up before yielding to the shard's other work.
+    static constexpr unsigned kMaxBatchesPerWake = 16;
+
+    void wait_readable();
+    void drain();
+    void flush(unsigned count);
+
+    core::ListenSpec spec_;
+    boost::asio::ip::udp::socket socket_;
+    DatagramHandler& handler_; // passed by argument, outlives this
+    std::size_t max_datagram_;
+    std::size_t max_reply_;
+    std::vector<std::uint8_t> rx_buffer_; // kBatch * max_datagram_
+    std::vector<std::uint8_t> tx_buffer_; // kBatch * max_reply_
+    std::array<mmsghdr, kBatch> rx_msgs_{};
+    std::array<iovec, kBatch> rx_iov_{};
+    std::array<sockaddr_storage, kBatch> rx_names_{};
+    std::array<mmsghdr, kBatch> tx_msgs_{};
+    std::array<iovec, kBatch> tx_iov_{};
+    UdpStats stats_;
+    bool closed_ = false;
+};
+
+} // namespace strowger::net
