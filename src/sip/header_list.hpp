@@ -1,0 +1,76 @@
+#pragma once
+// The values of a list header (Via, Contact, Route, ...): every field of that header in order,
+// each split at commas that are not inside a quoted string or <...> (RFC 3261 §7.3.1).
+
+#include <string_view>
+
+#include "sip/error.hpp"
+#include "sip/message.hpp"
+
+namespace strowger::sip {
+
+// Splits one field value. Calls fn(item) for each item (LWS-trimmed); returns EmptyListItem
+// for an empty item ("a,,b"), or UnterminatedQuote; stops early if fn returns false.
+template <class Fn>
+SipError split_list(std::string_view value, Fn fn);
+
+// All items of header `id` across the message, in order.
+template <class Fn>
+SipError for_each_value(const Message& msg, HeaderId id, Fn fn) {
+    for (const auto& h : msg.headers()) {
+        if (h.id != id) {
+            continue;
+        }
+        bool stop = false;
+        auto e = split_list(h.value, [&](std::string_view item) {
+            stop = !fn(item);
+            return !stop;
+        });
+        if (e != SipError::None || stop) {
+            return e;
+        }
+    }
+    return SipError::None;
+}
+
+std::string_view trim_list_item(std::string_view item);
+
+template <class Fn>
+SipError split_list(std::string_view value, Fn fn) {
+    std::size_t start = 0;
+    bool quoted = false;
+    bool bracket = false;
+    for (std::size_t i = 0; i <= value.size(); ++i) {
+        char c = i < value.size() ? value[i] : ',';
+        if (quoted) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            }
+            if (i >= value.size()) {
+                return SipError::UnterminatedQuote;
+            }
+            continue;
+        }
+        if (c == '"') {
+            quoted = true;
+        } else if (c == '<') {
+            bracket = true;
+        } else if (c == '>') {
+            bracket = false;
+        } else if (c == ',' && !bracket) {
+            auto item = trim_list_item(value.substr(start, i - start));
+            if (item.empty()) {
+                return SipError::EmptyListItem;
+            }
+            if (!fn(item)) {
+                return SipError::None;
+            }
+            start = i + 1;
+        }
+    }
+    return SipError::None;
+}
+
+} // namespace strowger::sip

@@ -1,0 +1,185 @@
+#include "sip/syntax.hpp"
+
+namespace strowger::sip {
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (to_lower(a[i]) != to_lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+namespace {
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = to_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+// Reads one character of `s` at `i`, decoding an escape; advances `i`.
+int next_unescaped(std::string_view s, std::size_t& i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+        hex_value(s[i + 2]) >= 0) {
+        int v = hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]);
+        i += 3;
+        return v;
+    }
+    return static_cast<unsigned char>(s[i++]);
+}
+
+template <bool CaseInsensitive>
+bool unescaped_compare(std::string_view a, std::string_view b) {
+    std::size_t i = 0;
+    std::size_t j = 0;
+    while (i < a.size() && j < b.size()) {
+        int x = next_unescaped(a, i);
+        int y = next_unescaped(b, j);
+        if constexpr (CaseInsensitive) {
+            x = to_lower(static_cast<char>(x));
+            y = to_lower(static_cast<char>(y));
+        }
+        if (x != y) {
+            return false;
+        }
+    }
+    return i == a.size() && j == b.size();
+}
+
+} // namespace
+
+bool unescaped_equals(std::string_view a, std::string_view b) {
+    return unescaped_compare<false>(a, b);
+}
+
+bool unescaped_iequals(std::string_view a, std::string_view b) {
+    return unescaped_compare<true>(a, b);
+}
+
+bool escapes_valid(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%') {
+            if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
+                return false;
+            }
+            i += 2;
+        }
+    }
+    return true;
+}
+
+bool is_token(std::string_view s) {
+    if (s.empty()) {
+        return false;
+    }
+    for (char c : s) {
+        if (!is_token_char(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) {
+    if (s.empty()) {
+        return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    for (char c : s) {
+        if (!is_digit(c)) {
+            return std::nullopt;
+        }
+        value = value * 10 + static_cast<std::uint64_t>(c - '0');
+        if (value > max) {
+            return std::nullopt; // also stops before the accumulator could overflow
+        }
+    }
+    return value;
+}
+
+namespace {
+bool is_lws_char(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+} // namespace
+
+std::string_view trim_lws(std::string_view s) {
+    while (!s.empty() && is_lws_char(s.front())) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && is_lws_char(s.back())) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+bool Scanner::skip_lws() {
+    auto start = pos_;
+    while (pos_ < text_.size()) {
+        char c = text_[pos_];
+        if (is_wsp(c)) {
+            ++pos_;
+        } else if (c == '\r' && pos_ + 2 < text_.size() && text_[pos_ + 1] == '\n' &&
+                   is_wsp(text_[pos_ + 2])) {
+            pos_ += 3;
+        } else if (c == '\n' && pos_ + 1 < text_.size() && is_wsp(text_[pos_ + 1])) {
+            pos_ += 2;
+        } else {
+            break;
+        }
+    }
+    return pos_ != start;
+}
+
+bool Scanner::consume(char c) {
+    if (peek() == c && !at_end()) {
+        ++pos_;
+        return true;
+    }
+    return false;
+}
+
+bool Scanner::consume_separator(char c) {
+    auto start = pos_;
+    skip_lws();
+    if (!consume(c)) {
+        pos_ = start;
+        return false;
+    }
+    skip_lws();
+    return true;
+}
+
+std::string_view Scanner::token() { return take_while(is_token_char); }
+
+std::optional<std::string_view> Scanner::quoted_string() {
+    if (peek() != '"') {
+        return std::nullopt;
+    }
+    auto start = pos_;
+    std::size_t i = pos_ + 1;
+    while (i < text_.size()) {
+        char c = text_[i];
+        if (c == '\\') {
+            // quoted-pair: '\' followed by any octet except CR and LF (RFC 3261 §25.1).
+            if (i + 1 >= text_.size() || text_[i + 1] == '\r' || text_[i + 1] == '\n') {
+                return std::nullopt;
+            }
+            i += 2;
+            continue;
+        }
+        if (c == '"') {
+            pos_ = i + 1;
+            return text_.substr(start, pos_ - start);
+        }
+        ++i;
+    }
+    return std::nullopt;
+}
+
+} // namespace strowger::sip

@@ -1,0 +1,17 @@
+#pragma once
+// The checks a SIP element makes before acting on a message (RFC 3261 §8.2, §16.3, §18.1.2):
+// a usable start line and Request-URI, the mandatory headers present once each and well
+// formed, and the CSeq method matching the request. Returns the first defect found.
+
+#include "sip/error.hpp"
+#include "sip/message.hpp"
+
+namespace strowger::sip {
+
+SipError validate(const Message& msg);
+
+// Enough of a refused request is readable to answer it (RFC 3261 §8.2.6 copies Via, From, To,
+// Call-ID and CSeq into the response); otherwise it can only be dropped.
+bool can_answer(const Message& msg);
+
+} // namespace strowger::sip
