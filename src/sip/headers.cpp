@@ -189,6 +189,12 @@ Parsed<Via> parse_via(std::string_view value) {
         return unexpected(params.error());
     }
     via.params = *params;
+    // RFC 3261 §25.1: these take a value (only rport, RFC 3581, may stand alone).
+    for (auto key : {"branch", "received", "maddr", "ttl"}) {
+        if (auto p = via.params.find(key); p && (!p->has_value || p->value.empty())) {
+            return unexpected(SipError::BadVia);
+        }
+    }
     if (auto ttl = via.ttl(); ttl && !parse_decimal(*ttl, 255)) {
         return unexpected(SipError::BadVia);
     }
