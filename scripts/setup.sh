@@ -3,6 +3,7 @@
 #   scripts/setup.sh serve [ARGS...]   install what the server needs, build it, start it
 #                                      (ARGS go to `strowger serve`, e.g. --set log.level=debug)
 #   scripts/setup.sh test              install what the tests need, build, run the whole suite
+#                                      (g++ build, plus a clang fuzz build with sanitizers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,8 +14,10 @@ shift || true
 build_packages=(cmake ninja-build g++ pkg-config libboost-dev libspdlog-dev libfmt-dev
                 libtomlplusplus-dev libcli11-dev libssl-dev zlib1g-dev)
 # What the tests drive or link: GoogleTest, Google Benchmark, coturn's STUN/TURN tools,
-# Debian's classic STUN client, Python for the integration scripts.
-test_packages=(libgtest-dev libgmock-dev libbenchmark-dev coturn stun-client python3)
+# Debian's classic STUN client, Python for the integration scripts, clang with libFuzzer and
+# the sanitizer runtimes for the fuzz build, and the SIP parsers the benchmarks compare with.
+test_packages=(libgtest-dev libgmock-dev libbenchmark-dev coturn stun-client python3
+               clang libclang-rt-14-dev libosip2-dev libsofia-sip-ua-dev)
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -48,13 +51,17 @@ serve)
     ;;
 test)
     install_packages "${build_packages[@]}" "${test_packages[@]}"
-    # One instrumented build: unit tests and the real binary under the integration tests both
-    # run with AddressSanitizer and UndefinedBehaviorSanitizer.
+    # 1. The project's g++ build: unit, integration and corpus-replay tests, benchmarks built.
     cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DSTROWGER_SANITIZE=address,undefined -DSTROWGER_TESTS=ON -DSTROWGER_BENCH=ON
+        -DSTROWGER_SANITIZE= -DSTROWGER_TESTS=ON -DSTROWGER_BENCH=ON
     cmake --build build/test -j "$jobs"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        ctest --test-dir build/test --output-on-failure -j "$jobs"
+    # 2. The one sanitizer build: clang with libFuzzer, AddressSanitizer and UBSan, of the
+    #    protocol libraries and their fuzz targets, each run for a fixed, seeded budget.
+    CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DSTROWGER_FUZZ=ON -DSTROWGER_SANITIZE=address,undefined
+    cmake --build build/fuzz -j "$jobs"
+    ctest --test-dir build/fuzz --output-on-failure
+    ctest --test-dir build/test --output-on-failure -j "$jobs"
     ;;
 *)
     echo "usage: $0 serve [strowger serve options] | $0 test" >&2

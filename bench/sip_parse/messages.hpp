@@ -26,20 +26,18 @@ inline constexpr std::string_view kInvite =
     "Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE, SUBSCRIBE, INFO, "
     "UPDATE\r\n"
     "Supported: replaces, timer, 100rel\r\n"
-    "User-Agent: Softphone/4.2.1 (Linux x86_64)\r\n"
-    "Content-Length: 253\r\n"
+    "User-Agent: Softphone/4.2.1\r\n"
+    "Content-Length: 217\r\n"
     "\r\n"
     "v=0\r\n"
     "o=alice 2890844526 2890844526 IN IP4 pc33.atlanta.example.com\r\n"
     "s=-\r\n"
     "c=IN IP4 192.0.2.101\r\n"
     "t=0 0\r\n"
-    "m=audio 49172 RTP/AVP 0 8 101\r\n"
+    "m=audio 49172 RTP/AVP 0 101\r\n"
     "a=rtpmap:0 PCMU/8000\r\n"
-    "a=rtpmap:8 PCMA/8000\r\n"
     "a=rtpmap:101 telephone-event/8000\r\n"
     "a=fmtp:101 0-15\r\n"
-    "a=ptime:20\r\n"
     "a=sendrecv\r\n";
 
 // Bob's 200 OK to that INVITE, as proxy2 receives it: same Via, Record-Route, To tag, SDP answer.

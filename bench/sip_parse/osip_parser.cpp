@@ -25,10 +25,10 @@ bool read_fields(osip_message_t* sip, Fields& f) {
     if (osip_message_get_via(sip, 0, &via) < 0 || via == nullptr) {
         return false;
     }
+    // Each lookup is its own statement: the parameter pointer is read after the call fills it.
     osip_generic_param_t* branch = nullptr;
-    f.via_branch = param_value(osip_via_param_get_byname(via, const_cast<char*>("branch"),
-                                                         &branch),
-                               branch);
+    int rc = osip_via_param_get_byname(via, const_cast<char*>("branch"), &branch);
+    f.via_branch = param_value(rc, branch);
 
     osip_call_id_t* call_id = osip_message_get_call_id(sip);
     osip_cseq_t* cseq = osip_message_get_cseq(sip);
@@ -47,9 +47,11 @@ bool read_fields(osip_message_t* sip, Fields& f) {
     f.cseq_method = view(osip_cseq_get_method(cseq));
 
     osip_generic_param_t* tag = nullptr;
-    f.from_tag = param_value(osip_from_get_tag(from, &tag), tag);
+    rc = osip_from_get_tag(from, &tag);
+    f.from_tag = param_value(rc, tag);
     tag = nullptr;
-    f.to_tag = param_value(osip_to_get_tag(to, &tag), tag);
+    rc = osip_to_get_tag(to, &tag);
+    f.to_tag = param_value(rc, tag);
 
     if (MSG_IS_REQUEST(sip)) {
         osip_uri_t* uri = osip_message_get_uri(sip);
@@ -64,7 +66,8 @@ bool read_fields(osip_message_t* sip, Fields& f) {
 
     osip_route_t* route = nullptr;
     if (osip_message_get_route(sip, 0, &route) >= 0 && route != nullptr) {
-        osip_uri_t* uri = osip_route_get_url(route);
+        // osip_route_t is osip_from_t; osip_route_get_url is that call behind a C cast.
+        osip_uri_t* uri = osip_from_get_url(route);
         if (uri == nullptr) {
             return false;
         }

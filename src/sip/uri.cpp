@@ -212,6 +212,10 @@ bool params_equivalent(const ParamList& a, const ParamList& b) {
         }
     }
     a.for_each([&](const Param& p) {
+        // A repeated name counts once, by its first occurrence on both sides.
+        if (auto first = a.find(p.name); first && first->name.data() != p.name.data()) {
+            return true;
+        }
         if (auto other = b.find(p.name)) {
             ok = unescaped_iequals(p.value, other->value) && p.has_value == other->has_value;
         }
