@@ -8,7 +8,6 @@
 
 #include "fields.hpp"
 #include "sip/header_id.hpp"
-#include "sip/header_list.hpp"
 #include "sip/headers.hpp"
 #include "sip/message.hpp"
 #include "sip/uri.hpp"
@@ -18,24 +17,10 @@ namespace {
 
 namespace sip = strowger::sip;
 
-// The first item of the first field of a list header, or an empty view.
-std::string_view first_item(const sip::Message& m, sip::HeaderId id) {
-    const auto* h = m.first(id);
-    std::string_view item;
-    if (h != nullptr) {
-        auto e = sip::split_list(h->value, [&item](std::string_view i) {
-            item = i;
-            return false;
-        });
-        if (e != sip::SipError::None) {
-            item = {};
-        }
-    }
-    return item;
-}
-
 bool read_fields(const sip::Message& m, Fields& f) {
-    auto via = sip::parse_via(first_item(m, sip::HeaderId::Via));
+    // The top Via and the first Route: the first value of the first field, parsed up to its
+    // comma (the rest of a list field is not split).
+    auto via = sip::parse_first_via(m.value(sip::HeaderId::Via));
     if (!via) {
         return false;
     }
@@ -67,7 +52,7 @@ bool read_fields(const sip::Message& m, Fields& f) {
 
     if (m.first(sip::HeaderId::Route) != nullptr) {
         auto route =
-            sip::parse_name_addr(first_item(m, sip::HeaderId::Route), sip::SipError::BadRoute);
+            sip::parse_first_name_addr(m.value(sip::HeaderId::Route), sip::SipError::BadRoute);
         if (!route) {
             return false;
         }

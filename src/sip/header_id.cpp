@@ -1,6 +1,7 @@
 #include "sip/header_id.hpp"
 
 #include <array>
+#include <cstring>
 
 #include "sip/syntax.hpp"
 
@@ -91,23 +92,67 @@ constexpr std::array<HeaderId, 26> make_compact() {
 }
 constexpr auto kCompact = make_compact();
 
+// Full names in an open-addressing table keyed by header_name_key(): a lookup is one probe
+// (rarely two) and one comparison.
+constexpr std::size_t kSlots = 256;
+
+constexpr std::array<std::uint8_t, kSlots> make_table() {
+    std::array<std::uint8_t, kSlots> t{};
+    for (std::size_t i = 1; i < std::size(kKnown); ++i) {
+        auto slot = header_name_key(kKnown[i].name) % kSlots;
+        while (t[slot] != 0) {
+            slot = (slot + 1) % kSlots;
+        }
+        t[slot] = static_cast<std::uint8_t>(i);
+    }
+    return t;
+}
+constexpr auto kTable = make_table();
+
+// Case-insensitive comparison of a token with a known name. Folding with | 0x20 is exact
+// here: known names hold only letters, digits and '-', and no other token character folds
+// onto one of those.
+bool same_name(std::string_view known, std::string_view name) {
+    if (known.size() != name.size()) {
+        return false;
+    }
+    constexpr std::uint64_t kFold = 0x2020202020202020ULL;
+    std::size_t i = 0;
+    for (; i + 8 <= known.size(); i += 8) { // eight bytes at a time
+        std::uint64_t a = 0;
+        std::uint64_t b = 0;
+        std::memcpy(&a, known.data() + i, 8);
+        std::memcpy(&b, name.data() + i, 8);
+        if ((a | kFold) != (b | kFold)) {
+            return false;
+        }
+    }
+    for (; i < known.size(); ++i) {
+        if ((static_cast<unsigned char>(known[i]) | 0x20U) !=
+            (static_cast<unsigned char>(name[i]) | 0x20U)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 } // namespace
 
-HeaderId header_id(std::string_view name) {
+HeaderId header_id(std::string_view name, std::uint32_t key) {
     if (name.size() == 1) {
         char c = to_lower(name[0]);
         return (c >= 'a' && c <= 'z') ? kCompact[static_cast<std::size_t>(c - 'a')]
                                       : HeaderId::Unknown;
     }
-    // The table is short; comparing length first rejects almost every candidate at once.
-    for (std::size_t i = 1; i < std::size(kKnown); ++i) {
-        if (kKnown[i].name.size() == name.size() &&
-            to_lower(kKnown[i].name[0]) == to_lower(name[0]) && iequals(kKnown[i].name, name)) {
-            return static_cast<HeaderId>(i);
+    for (auto slot = key % kSlots; kTable[slot] != 0; slot = (slot + 1) % kSlots) {
+        if (same_name(kKnown[kTable[slot]].name, name)) {
+            return static_cast<HeaderId>(kTable[slot]);
         }
     }
     return HeaderId::Unknown;
 }
+
+HeaderId header_id(std::string_view name) { return header_id(name, header_name_key(name)); }
 
 std::string_view header_name(HeaderId id) { return kKnown[static_cast<std::size_t>(id)].name; }
 

@@ -6,6 +6,7 @@
 
 #include "sip/error.hpp"
 #include "sip/message.hpp"
+#include "sip/syntax.hpp"
 
 namespace strowger::sip {
 
@@ -38,24 +39,29 @@ std::string_view trim_list_item(std::string_view item);
 template <class Fn>
 SipError split_list(std::string_view value, Fn fn) {
     std::size_t start = 0;
-    bool quoted = false;
     bool bracket = false;
-    for (std::size_t i = 0; i <= value.size(); ++i) {
-        char c = i < value.size() ? value[i] : ',';
-        if (quoted) {
-            if (c == '\\') {
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
+    const std::size_t n = value.size();
+    std::size_t i = 0;
+    while (true) {
+        // Most bytes are ordinary: skip them with one table lookup each.
+        while (i < n && !is_list_special(value[i])) {
+            ++i;
+        }
+        char c = i < n ? value[i] : ',';
+        if (c == '"') {
+            // A quoted string: skip to its closing quote, minding quoted-pairs.
+            for (++i; i < n && value[i] != '"'; ++i) {
+                if (value[i] == '\\') {
+                    ++i;
+                }
             }
-            if (i >= value.size()) {
+            if (i >= n) {
                 return SipError::UnterminatedQuote;
             }
+            ++i;
             continue;
         }
-        if (c == '"') {
-            quoted = true;
-        } else if (c == '<') {
+        if (c == '<') {
             bracket = true;
         } else if (c == '>') {
             bracket = false;
@@ -64,13 +70,13 @@ SipError split_list(std::string_view value, Fn fn) {
             if (item.empty()) {
                 return SipError::EmptyListItem;
             }
-            if (!fn(item)) {
+            if (!fn(item) || i >= n) {
                 return SipError::None;
             }
             start = i + 1;
         }
+        ++i;
     }
-    return SipError::None;
 }
 
 } // namespace strowger::sip

@@ -11,38 +11,61 @@ using core::unexpected;
 // without brackets: RFC 5118 §4.5 sees both in Via received).
 bool is_gen_value_char(char c) { return is_token_char(c) || c == ':' || c == '[' || c == ']'; }
 
-// *( SEMI generic-param ) up to the end of the value. Returns the list, or `error` for a stray
-// separator or an unterminated quoted value.
-Parsed<ParamList> parse_header_params(Scanner& s, SipError error) {
+// *( SEMI generic-param ) up to the end of the value, checked in one pass that hands each
+// parameter to `visit(name, value, has_value)` (the value as written, quotes kept). Returns the
+// list, or `error` for a stray separator or an unterminated quoted value.
+// With `stop_at_comma`, a comma ends the list (the next value of a list header begins there)
+// and the scanner is left on it.
+template <class Visit>
+Parsed<ParamList> parse_header_params(Scanner& s, SipError error, Visit visit,
+                                      bool stop_at_comma = false) {
     s.skip_lws();
     auto start = s.position();
     while (!s.at_end()) {
+        if (stop_at_comma && s.peek() == ',') {
+            return ParamList(s.text().substr(start, s.position() - start), true);
+        }
         if (!s.consume(';')) {
             return unexpected(error);
         }
         s.skip_lws();
-        if (s.token().empty()) {
+        auto name = s.token();
+        if (name.empty()) {
             return unexpected(s.peek() == ';' || s.at_end() ? SipError::EmptyParameter : error);
         }
-        if (s.consume_separator('=')) {
+        std::string_view value;
+        bool has_value = s.consume_separator('=');
+        if (has_value) {
             if (s.peek() == '"') {
-                if (!s.quoted_string()) {
+                auto quoted = s.quoted_string();
+                if (!quoted) {
                     return unexpected(SipError::UnterminatedQuote);
                 }
-            } else if (s.take_while(is_gen_value_char).empty()) {
-                return unexpected(error);
+                value = *quoted;
+            } else {
+                value = s.take_while([](char c) { return is_gen_value_char(c); });
+                if (value.empty()) {
+                    return unexpected(error);
+                }
             }
+        }
+        if (!visit(name, value, has_value)) {
+            return unexpected(error);
         }
         s.skip_lws();
     }
     return ParamList(s.text().substr(start), true);
 }
 
+Parsed<ParamList> parse_header_params(Scanner& s, SipError error) {
+    return parse_header_params(s, error, [](auto, auto, auto) { return true; });
+}
+
 // display-name = *(token LWS) / quoted-string
 bool valid_token_display_name(std::string_view name) {
     Scanner s(name);
     while (!s.at_end()) {
-        if (s.take_while(is_token_char).empty()) {
+        if (s.take_while([](char c) { return is_token_char(c); }).empty()) {
             return false;
         }
         s.skip_lws();
@@ -51,7 +74,12 @@ bool valid_token_display_name(std::string_view name) {
 }
 
 bool has_whitespace(std::string_view s) {
-    return s.find_first_of(" \t\r\n") != std::string_view::npos;
+    for (char c : s) {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            return true;
+        }
+    }
+    return false;
 }
 
 } // namespace
@@ -63,9 +91,11 @@ std::string_view unquote(std::string_view s) {
     return s;
 }
 
-Parsed<NameAddr> parse_name_addr(std::string_view value, SipError error) {
+namespace {
+
+Parsed<NameAddr> parse_name_addr_in(Scanner& s, SipError error, bool first_only) {
     NameAddr na;
-    Scanner s(value);
+    auto value = s.text();
     s.skip_lws();
     std::string_view uri_text;
     if (s.peek() == '"') {
@@ -93,31 +123,53 @@ Parsed<NameAddr> parse_name_addr(std::string_view value, SipError error) {
         if (close == std::string_view::npos) {
             return unexpected(error);
         }
+        // LAQUOT addr-spec RAQUOT: nothing may separate the URI from its brackets. The URI's
+        // character classes exclude white space, so parse_uri() refuses it, and only then do
+        // we look for it to name the reason.
         uri_text = s.rest().substr(0, close);
-        // LAQUOT addr-spec RAQUOT: nothing may separate the URI from its brackets.
-        if (has_whitespace(uri_text)) {
-            return unexpected(SipError::WhitespaceInUri);
-        }
         s.advance(close + 1);
     } else {
         // addr-spec: the URI ends at the first ';' or LWS; what follows are header parameters
         // (RFC 3261 §20.10). A URI holding ',' or '?' must be bracketed.
-        uri_text = s.take_while([](char c) { return c != ';' && !is_wsp(c) && c != '\r' && c != '\n'; });
+        uri_text = s.take_while([first_only](char c) {
+            return c != ';' && !is_wsp(c) && c != '\r' && c != '\n' && !(first_only && c == ',');
+        });
         if (uri_text.find_first_of(",?") != std::string_view::npos) {
             return unexpected(SipError::AddrSpecNeedsBrackets);
         }
     }
     auto uri = parse_uri(uri_text);
     if (!uri) {
-        return unexpected(uri.error());
+        return unexpected(has_whitespace(uri_text) ? SipError::WhitespaceInUri : uri.error());
     }
     na.uri = *uri;
-    auto params = parse_header_params(s, error);
+    auto params = parse_header_params(
+        s, error,
+        [&na](std::string_view name, std::string_view v, bool has_value) {
+            if (name.size() == 3 && iequals(name, "tag") && !na.tag_param) {
+                na.tag_param = v;
+                return has_value && !v.empty(); // tag = "tag" EQUAL token
+            }
+            return true;
+        },
+        first_only);
     if (!params) {
         return unexpected(params.error());
     }
     na.params = *params;
     return na;
+}
+
+} // namespace
+
+Parsed<NameAddr> parse_name_addr(std::string_view value, SipError error) {
+    Scanner s(value);
+    return parse_name_addr_in(s, error, false);
+}
+
+Parsed<NameAddr> parse_first_name_addr(std::string_view value, SipError error) {
+    Scanner s(value);
+    return parse_name_addr_in(s, error, true);
 }
 
 Parsed<ContactValue> parse_contact(std::string_view value) {
@@ -142,9 +194,11 @@ bool Via::has_rfc3261_branch() const {
     return b && b->size() > 7 && b->substr(0, 7) == "z9hG4bK";
 }
 
+namespace {
+
 // Via: sent-protocol LWS sent-by *( SEMI via-params )
 //      sent-protocol = protocol-name SLASH protocol-version SLASH transport
-Parsed<Via> parse_via(std::string_view value) {
+Parsed<Via> parse_via_in(std::string_view value, bool first_only) {
     Via via;
     Scanner s(value);
     s.skip_lws();
@@ -169,14 +223,14 @@ Parsed<Via> parse_via(std::string_view value) {
         via.host = s.rest().substr(0, close + 1);
         s.advance(close + 1);
     } else {
-        via.host = s.take_while(is_host_char);
+        via.host = s.take_while([](char c) { return is_host_char(c); });
     }
     if (via.host.empty()) {
         return unexpected(SipError::BadVia);
     }
     auto sent_by_end = s.position();
     if (s.consume_separator(':')) {
-        auto port = parse_decimal(s.take_while(is_digit), 65535);
+        auto port = parse_decimal(s.take_while([](char c) { return is_digit(c); }), 65535);
         if (!port) {
             return unexpected(SipError::BadVia);
         }
@@ -184,27 +238,51 @@ Parsed<Via> parse_via(std::string_view value) {
         sent_by_end = s.position();
     }
     via.sent_by = value.substr(sent_by_start, sent_by_end - sent_by_start);
-    auto params = parse_header_params(s, SipError::BadVia);
+    auto params = parse_header_params(s, SipError::BadVia, [&via](std::string_view name,
+                                                                  std::string_view v,
+                                                                  bool has_value) {
+        // RFC 3261 §25.1: branch, received, maddr and ttl take a value; rport (RFC 3581) may
+        // stand alone. The first occurrence counts.
+        std::optional<std::string_view>* slot = nullptr;
+        bool needs_value = true;
+        if (iequals(name, "branch")) {
+            slot = &via.branch_param;
+        } else if (iequals(name, "received")) {
+            slot = &via.received_param;
+        } else if (iequals(name, "maddr")) {
+            slot = &via.maddr_param;
+        } else if (iequals(name, "ttl")) {
+            slot = &via.ttl_param;
+        } else if (iequals(name, "rport")) {
+            slot = &via.rport_param;
+            needs_value = false;
+        }
+        if (slot == nullptr || slot->has_value()) {
+            return true;
+        }
+        *slot = v;
+        return !needs_value || (has_value && !v.empty());
+    }, first_only);
     if (!params) {
         return unexpected(params.error());
     }
     via.params = *params;
-    // RFC 3261 §25.1: these take a value (only rport, RFC 3581, may stand alone).
-    for (auto key : {"branch", "received", "maddr", "ttl"}) {
-        if (auto p = via.params.find(key); p && (!p->has_value || p->value.empty())) {
-            return unexpected(SipError::BadVia);
-        }
-    }
     if (auto ttl = via.ttl(); ttl && !parse_decimal(*ttl, 255)) {
         return unexpected(SipError::BadVia);
     }
     return via;
 }
 
+} // namespace
+
+Parsed<Via> parse_via(std::string_view value) { return parse_via_in(value, false); }
+
+Parsed<Via> parse_first_via(std::string_view value) { return parse_via_in(value, true); }
+
 // CSeq = 1*DIGIT LWS Method
 Parsed<CSeq> parse_cseq(std::string_view value) {
     Scanner s(trim_lws(value));
-    auto digits = s.take_while(is_digit);
+    auto digits = s.take_while([](char c) { return is_digit(c); });
     auto number = parse_decimal(digits, UINT32_MAX);
     if (!number || !s.skip_lws()) {
         return unexpected(SipError::BadCSeq);
@@ -307,7 +385,7 @@ Parsed<AuthValue> parse_auth(std::string_view value) {
             if (!s.quoted_string()) {
                 return unexpected(SipError::UnterminatedQuote);
             }
-        } else if (s.take_while(is_token_char).empty()) {
+        } else if (s.take_while([](char c) { return is_token_char(c); }).empty()) {
             return unexpected(SipError::BadHeaderValue);
         }
         s.skip_lws();
@@ -325,7 +403,7 @@ std::optional<std::string_view> AuthValue::param(std::string_view name) const {
         auto key = s.token();
         s.consume_separator('=');
         std::string_view v = s.peek() == '"' ? s.quoted_string().value_or("")
-                                             : s.take_while(is_token_char);
+                                             : s.take_while([](char c) { return is_token_char(c); });
         if (iequals(key, name)) {
             return unquote(v);
         }

@@ -24,11 +24,15 @@ struct NameAddr {
     Uri uri;
     ParamList params; // header parameters (after '>' or after the addr-spec)
     bool bracketed = false;
+    std::optional<std::string_view> tag_param; // noted while the parameters are checked
 
-    [[nodiscard]] std::optional<std::string_view> tag() const { return params.get("tag"); }
+    [[nodiscard]] std::optional<std::string_view> tag() const { return tag_param; }
 };
 // `error` is the reason reported for a malformed value (BadFrom, BadContact, ...).
 Parsed<NameAddr> parse_name_addr(std::string_view value, SipError error);
+// The first value of a list field (Route, Record-Route, Path): parsing stops at the comma that
+// ends it, without splitting the rest of the field.
+Parsed<NameAddr> parse_first_name_addr(std::string_view value, SipError error);
 
 // Contact may also be "*" (RFC 3261 §10.2.2).
 struct ContactValue {
@@ -48,19 +52,25 @@ struct Via {
     std::optional<std::uint16_t> port;
     std::string_view sent_by; // host[:port] as written
     ParamList params;
+    // The parameters RFC 3261 and RFC 3581 give meaning to, noted while the list is checked.
+    std::optional<std::string_view> branch_param;
+    std::optional<std::string_view> received_param;
+    std::optional<std::string_view> maddr_param;
+    std::optional<std::string_view> ttl_param;
+    std::optional<std::string_view> rport_param; // empty value: ";rport" without a port
 
-    [[nodiscard]] std::optional<std::string_view> branch() const { return params.get("branch"); }
-    [[nodiscard]] std::optional<std::string_view> received() const {
-        return params.get("received");
-    }
-    [[nodiscard]] std::optional<std::string_view> maddr() const { return params.get("maddr"); }
-    [[nodiscard]] std::optional<std::string_view> ttl() const { return params.get("ttl"); }
+    [[nodiscard]] std::optional<std::string_view> branch() const { return branch_param; }
+    [[nodiscard]] std::optional<std::string_view> received() const { return received_param; }
+    [[nodiscard]] std::optional<std::string_view> maddr() const { return maddr_param; }
+    [[nodiscard]] std::optional<std::string_view> ttl() const { return ttl_param; }
     // RFC 3581: ";rport" (asks for it) or ";rport=1234" (filled in by a server).
-    [[nodiscard]] bool has_rport() const { return params.has("rport"); }
+    [[nodiscard]] bool has_rport() const { return rport_param.has_value(); }
     // RFC 3261 §8.1.1.7: the branch starts with the magic cookie and has more after it.
     [[nodiscard]] bool has_rfc3261_branch() const;
 };
 Parsed<Via> parse_via(std::string_view value);
+// The first Via value of a field (the one a response is routed by), up to its comma.
+Parsed<Via> parse_first_via(std::string_view value);
 
 struct CSeq {
     std::uint32_t number = 0;

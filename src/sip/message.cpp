@@ -38,8 +38,21 @@ bool looks_like_version(std::string_view v) {
 
 } // namespace
 
+void Message::add_field(const HeaderField& field) {
+    if (spill_.empty() && field_count_ < kInlineFields) {
+        std::construct_at(fields_ + field_count_, field);
+    } else {
+        if (spill_.empty()) {
+            spill_.assign(fields_, fields_ + field_count_);
+        }
+        spill_.push_back(field);
+        fields_ = spill_.data();
+    }
+    ++field_count_;
+}
+
 const HeaderField* Message::first(HeaderId id) const noexcept {
-    for (const auto& h : headers_) {
+    for (const auto& h : headers()) {
         if (h.id == id) {
             return &h;
         }
@@ -49,7 +62,7 @@ const HeaderField* Message::first(HeaderId id) const noexcept {
 
 std::size_t Message::count(HeaderId id) const noexcept {
     std::size_t n = 0;
-    for (const auto& h : headers_) {
+    for (const auto& h : headers()) {
         n += h.id == id ? 1 : 0;
     }
     return n;
@@ -86,9 +99,11 @@ SipError parse_request_line(std::string_view line, std::string_view& method,
     if (!looks_like_version(version)) {
         return SipError::BadStartLine;
     }
-    if (uri.find_first_of(" \t") != std::string_view::npos) {
-        return uri.back() == ' ' ? SipError::ExtraWhitespaceInStartLine
-                                 : SipError::WhitespaceInRequestUri;
+    for (char c : uri) {
+        if (is_wsp(c)) {
+            return uri.back() == ' ' ? SipError::ExtraWhitespaceInStartLine
+                                     : SipError::WhitespaceInRequestUri;
+        }
     }
     if (uri.front() == '<') {
         return SipError::BracketedRequestUri;
@@ -147,8 +162,13 @@ ParseOutcome parse_message(std::string_view bytes, Framing framing, std::size_t 
     }
 
     Message msg;
-    msg.buffer_.assign(bytes.begin(), bytes.end());
-    std::string_view text(msg.buffer_.data(), msg.buffer_.size());
+    auto index_offset = (bytes.size() + alignof(HeaderField) - 1) / alignof(HeaderField) *
+                        alignof(HeaderField);
+    // Uninitialised on purpose: the bytes are copied in and fields constructed as found.
+    msg.storage_.reset(new std::byte[index_offset + Message::kInlineFields * sizeof(HeaderField)]);
+    std::memcpy(msg.storage_.get(), bytes.data(), bytes.size());
+    msg.fields_ = reinterpret_cast<HeaderField*>(msg.storage_.get() + index_offset);
+    std::string_view text(reinterpret_cast<const char*>(msg.storage_.get()), bytes.size());
 
     auto nl = line_end(text, 0);
     if (nl == std::string_view::npos) {
@@ -165,7 +185,6 @@ ParseOutcome parse_message(std::string_view bytes, Framing framing, std::size_t 
 
     // Header fields, until the empty line. A line starting with SP/HT continues the previous
     // field (folding, RFC 3261 §7.3.1).
-    msg.headers_.reserve(24);
     std::size_t pos = nl + 1;
     bool terminated = false;
     while (pos < text.size()) {
@@ -181,10 +200,10 @@ ParseOutcome parse_message(std::string_view bytes, Framing framing, std::size_t 
             break;
         }
         if (is_wsp(line.front())) {
-            if (msg.headers_.empty()) {
+            if (msg.field_count_ == 0) {
                 fail(SipError::BadHeaderLine);
             } else {
-                auto& h = msg.headers_.back();
+                auto& h = msg.fields_[msg.field_count_ - 1];
                 auto value_start = static_cast<std::size_t>(h.value.data() - text.data());
                 if (h.value.empty()) {
                     value_start = pos; // value began on this continuation line
@@ -195,37 +214,36 @@ ParseOutcome parse_message(std::string_view bytes, Framing framing, std::size_t 
             pos = end + 1;
             continue;
         }
-        auto colon = line.find(':');
+        // field-name HCOLON: a token, optional white space (RFC 4475 §3.1.1.7), a colon. One
+        // scan checks the token and finds the colon.
         HeaderField field;
         field.line_begin = static_cast<std::uint32_t>(pos);
         field.line_end = static_cast<std::uint32_t>(end + 1);
-        if (colon == std::string_view::npos) {
-            fail(SipError::BadHeaderLine);
-            pos = end + 1;
-            continue;
+        std::size_t i = 0;
+        while (i < line.size() && is_token_char(line[i])) {
+            ++i;
         }
-        // field-name HCOLON: white space may precede the colon (RFC 4475 §3.1.1.7).
-        auto name = line.substr(0, colon);
-        while (!name.empty() && is_wsp(name.back())) {
-            name.remove_suffix(1);
+        auto name = line.substr(0, i);
+        while (i < line.size() && is_wsp(line[i])) {
+            ++i;
         }
-        if (!is_token(name)) {
+        if (name.empty() || i == line.size() || line[i] != ':') {
             fail(SipError::BadHeaderLine);
             pos = end + 1;
             continue;
         }
         field.name = name;
-        field.id = header_id(name);
-        field.value = trim_lws(line.substr(colon + 1));
+        field.id = header_id(name, header_name_key(name));
+        field.value = trim_lws(line.substr(i + 1));
         if (field.value.empty()) {
             // Point an empty value at the line so a continuation can extend it.
             field.value = text.substr(pos + line.size(), 0);
         }
-        if (msg.headers_.size() == kMaxHeaders) {
+        if (msg.field_count_ == kMaxHeaders) {
             fail(SipError::TooManyHeaders);
             break;
         }
-        msg.headers_.push_back(field);
+        msg.add_field(field);
         pos = end + 1;
     }
     if (!terminated) {
@@ -237,7 +255,7 @@ ParseOutcome parse_message(std::string_view bytes, Framing framing, std::size_t 
     std::size_t available = text.size() - pos;
     std::size_t body_size = available;
     const HeaderField* cl = nullptr;
-    for (const auto& h : msg.headers_) {
+    for (const auto& h : msg.headers()) {
         if (h.id == HeaderId::ContentLength) {
             if (cl != nullptr) {
                 fail(SipError::MultipleContentLength);

@@ -7,6 +7,7 @@
 // typed views (Via, name-addr, CSeq, ...) live in their own headers and take a value.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -53,7 +54,9 @@ public:
     [[nodiscard]] std::string_view version() const noexcept { return version_; }
     [[nodiscard]] std::string_view start_line() const noexcept { return start_line_; }
 
-    [[nodiscard]] std::span<const HeaderField> headers() const noexcept { return headers_; }
+    [[nodiscard]] std::span<const HeaderField> headers() const noexcept {
+        return {fields_, field_count_};
+    }
     [[nodiscard]] const HeaderField* first(HeaderId id) const noexcept;
     [[nodiscard]] std::size_t count(HeaderId id) const noexcept;
     // The first field of a header that must appear once (Call-ID, CSeq, From, To, ...).
@@ -62,7 +65,7 @@ public:
     [[nodiscard]] std::string_view body() const noexcept { return body_; }
     // The whole message as framed: start line to the end of the body.
     [[nodiscard]] std::string_view raw() const noexcept {
-        return {buffer_.data(), message_size_};
+        return {reinterpret_cast<const char*>(storage_.get()), message_size_};
     }
     // Offset of the empty line that ends the header section.
     [[nodiscard]] std::size_t header_end() const noexcept { return header_end_; }
@@ -76,7 +79,15 @@ public:
                                              std::size_t max_size);
 
 private:
-    std::vector<char> buffer_;
+    // One allocation holds the message bytes and, after them, room for kInlineFields header
+    // fields; a message with more fields moves its index to spill_.
+    static constexpr std::size_t kInlineFields = 32;
+    void add_field(const HeaderField& field);
+
+    std::unique_ptr<std::byte[]> storage_;
+    HeaderField* fields_ = nullptr;
+    std::size_t field_count_ = 0;
+    std::vector<HeaderField> spill_;
     std::size_t message_size_ = 0;
     std::size_t header_end_ = 0;
     bool request_ = true;
@@ -86,7 +97,6 @@ private:
     std::string_view version_;
     int status_ = 0;
     std::string_view reason_;
-    std::vector<HeaderField> headers_;
     std::string_view body_;
     std::optional<std::uint32_t> content_length_;
 };

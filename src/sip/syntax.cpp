@@ -2,18 +2,6 @@
 
 namespace strowger::sip {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (to_lower(a[i]) != to_lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 namespace {
 
 int hex_value(char c) {
@@ -104,45 +92,6 @@ std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max
     return value;
 }
 
-namespace {
-bool is_lws_char(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-} // namespace
-
-std::string_view trim_lws(std::string_view s) {
-    while (!s.empty() && is_lws_char(s.front())) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && is_lws_char(s.back())) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-bool Scanner::skip_lws() {
-    auto start = pos_;
-    while (pos_ < text_.size()) {
-        char c = text_[pos_];
-        if (is_wsp(c)) {
-            ++pos_;
-        } else if (c == '\r' && pos_ + 2 < text_.size() && text_[pos_ + 1] == '\n' &&
-                   is_wsp(text_[pos_ + 2])) {
-            pos_ += 3;
-        } else if (c == '\n' && pos_ + 1 < text_.size() && is_wsp(text_[pos_ + 1])) {
-            pos_ += 2;
-        } else {
-            break;
-        }
-    }
-    return pos_ != start;
-}
-
-bool Scanner::consume(char c) {
-    if (peek() == c && !at_end()) {
-        ++pos_;
-        return true;
-    }
-    return false;
-}
 
 bool Scanner::consume_separator(char c) {
     auto start = pos_;
@@ -155,7 +104,6 @@ bool Scanner::consume_separator(char c) {
     return true;
 }
 
-std::string_view Scanner::token() { return take_while(is_token_char); }
 
 std::optional<std::string_view> Scanner::quoted_string() {
     if (peek() != '"') {

@@ -18,6 +18,7 @@ enum CharClass : std::uint8_t {
     kHeaderExtra = 16, // hnv-unreserved: [ ] / ? : + $
     kHostChar = 32,  // alphanum - . (hostname), plus IPv6/IPv4 literal chars handled apart
     kWordExtra = 64, // word: token chars plus ( ) < > : \ " / [ ] ? { }
+    kListSpecial = 128, // what list splitting looks at: , " < > and backslash
 };
 
 constexpr std::array<std::uint8_t, 256> make_table() {
@@ -40,9 +41,20 @@ constexpr std::array<std::uint8_t, 256> make_table() {
     add("[]/?:+$", kHeaderExtra);
     add("-.", kHostChar);
     add("()<>:\\\"/[]?{}", kWordExtra);
+    add(",\"<>\\", kListSpecial);
     return t;
 }
 inline constexpr auto kTable = make_table();
+
+constexpr std::array<char, 256> make_lower() {
+    std::array<char, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        t[static_cast<std::size_t>(c)] =
+            static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    return t;
+}
+inline constexpr auto kLower = make_lower();
 } // namespace detail
 
 inline bool is_token_char(char c) {
@@ -75,8 +87,23 @@ inline bool is_hex(char c) {
 }
 inline bool is_wsp(char c) { return c == ' ' || c == '\t'; }
 
-inline char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-bool iequals(std::string_view a, std::string_view b);
+inline bool is_list_special(char c) {
+    return (detail::kTable[static_cast<unsigned char>(c)] & detail::kListSpecial) != 0;
+}
+
+inline char to_lower(char c) { return detail::kLower[static_cast<unsigned char>(c)]; }
+// ASCII case-insensitive equality (header and parameter names, schemes, hosts).
+inline bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (to_lower(a[i]) != to_lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
 // Compares after decoding %HH escapes on both sides (RFC 3261 §19.1.4), case-sensitively or not.
 bool unescaped_equals(std::string_view a, std::string_view b);
 bool unescaped_iequals(std::string_view a, std::string_view b);
@@ -87,8 +114,19 @@ bool escapes_valid(std::string_view s);
 bool is_token(std::string_view s);
 // Decimal digits only, value <= max; leading zeros allowed (RFC 4475 §3.1.1.1).
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max);
+inline bool is_lws_char(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 // Trims LWS (including folding) from both ends.
-std::string_view trim_lws(std::string_view s);
+inline std::string_view trim_lws(std::string_view s) {
+    std::size_t b = 0;
+    std::size_t e = s.size();
+    while (b < e && is_lws_char(s[b])) {
+        ++b;
+    }
+    while (e > b && is_lws_char(s[e - 1])) {
+        --e;
+    }
+    return s.substr(b, e - b);
+}
 
 // A cursor over a header value.
 class Scanner {
@@ -103,11 +141,33 @@ public:
     void advance(std::size_t n = 1) { pos_ = std::min(pos_ + n, text_.size()); }
 
     // Skips SP, HT and folding (CRLF or LF followed by SP/HT); returns whether any was skipped.
-    bool skip_lws();
-    bool consume(char c);
+    bool skip_lws() {
+        auto start = pos_;
+        while (pos_ < text_.size()) {
+            char c = text_[pos_];
+            if (is_wsp(c)) {
+                ++pos_;
+            } else if (c == '\r' && pos_ + 2 < text_.size() && text_[pos_ + 1] == '\n' &&
+                       is_wsp(text_[pos_ + 2])) {
+                pos_ += 3;
+            } else if (c == '\n' && pos_ + 1 < text_.size() && is_wsp(text_[pos_ + 1])) {
+                pos_ += 2;
+            } else {
+                break;
+            }
+        }
+        return pos_ != start;
+    }
+    bool consume(char c) {
+        if (pos_ < text_.size() && text_[pos_] == c) {
+            ++pos_;
+            return true;
+        }
+        return false;
+    }
     // SWS c SWS, as in RFC 3261's SEMI, COLON, SLASH, EQUAL, COMMA.
     bool consume_separator(char c);
-    std::string_view token();
+    std::string_view token() { return take_while([](char c) { return is_token_char(c); }); }
     // A quoted-string including its quotes; nullopt (position unchanged) when unterminated.
     std::optional<std::string_view> quoted_string();
     // Characters while pred holds.

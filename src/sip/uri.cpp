@@ -13,7 +13,8 @@ bool is_scheme_char(char c) {
            c == '-' || c == '.';
 }
 
-bool all_of(std::string_view s, bool (*pred)(char)) {
+template <class Pred>
+bool all_of(std::string_view s, Pred pred) {
     for (char c : s) {
         if (!pred(c)) {
             return false;
@@ -23,8 +24,23 @@ bool all_of(std::string_view s, bool (*pred)(char)) {
 }
 
 bool is_password_char(char c) {
-    return is_unreserved(c) || c == '%' || c == '&' || c == '=' || c == '+' || c == '$' ||
-           c == ',';
+    return is_unreserved(c) || c == '&' || c == '=' || c == '+' || c == '$' || c == ',';
+}
+
+// Every character satisfies `pred` or starts a valid %HH escape: one pass.
+template <class Pred>
+bool valid_escaped(std::string_view s, Pred pred) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%') {
+            if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
+                return false;
+            }
+            i += 2;
+        } else if (!pred(s[i])) {
+            return false;
+        }
+    }
+    return true;
 }
 
 // IPv6reference = "[" IPv6address "]". The address is checked for its alphabet only, which
@@ -38,34 +54,51 @@ bool valid_ipv6_reference(std::string_view host) {
            all_of(inner, [](char c) { return is_hex(c) || c == ':' || c == '.'; });
 }
 
+bool has_whitespace(std::string_view s) {
+    for (char c : s) {
+        if (c == ' ' || c == '\t') {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool valid_hostname(std::string_view host) {
-    return !host.empty() && all_of(host, is_host_char) && host.front() != '.' &&
+    return !host.empty() && all_of(host, [](char c) { return is_host_char(c); }) && host.front() != '.' &&
            host.front() != '-';
 }
 
 // ;name[=value] pairs without LWS; every name non-empty.
 bool valid_uri_params(std::string_view params) {
     std::size_t i = 0;
+    auto run = [&params, &i] {
+        auto start = i;
+        while (i < params.size() && (is_param_char(params[i]) || params[i] == '%')) {
+            if (params[i] == '%' &&
+                (i + 2 >= params.size() || !is_hex(params[i + 1]) || !is_hex(params[i + 2]))) {
+                return std::string_view::npos;
+            }
+            i += params[i] == '%' ? 3U : 1U;
+        }
+        return i - start;
+    };
     while (i < params.size()) {
         if (params[i] != ';') {
             return false;
         }
         ++i;
-        auto start = i;
-        while (i < params.size() && (is_param_char(params[i]) || params[i] == '%')) {
-            ++i;
-        }
-        if (i == start) {
-            return false; // empty parameter name
+        auto name_length = run();
+        if (name_length == 0 || name_length == std::string_view::npos) {
+            return false;
         }
         if (i < params.size() && params[i] == '=') {
             ++i;
-            while (i < params.size() && (is_param_char(params[i]) || params[i] == '%')) {
-                ++i;
+            if (run() == std::string_view::npos) {
+                return false;
             }
         }
     }
-    return escapes_valid(params);
+    return true;
 }
 
 // hname "=" hvalue *( "&" hname "=" hvalue )
@@ -73,9 +106,8 @@ bool valid_uri_headers(std::string_view headers) {
     if (headers.empty()) {
         return false;
     }
-    return all_of(headers,
-                  [](char c) { return is_header_char(c) || c == '%' || c == '=' || c == '&'; }) &&
-           escapes_valid(headers);
+    return valid_escaped(headers,
+                         [](char c) { return is_header_char(c) || c == '=' || c == '&'; });
 }
 
 UriResult parse_sip_uri(Uri uri, std::string_view rest) {
@@ -87,12 +119,11 @@ UriResult parse_sip_uri(Uri uri, std::string_view rest) {
         uri.user = userinfo.substr(0, colon);
         if (colon != std::string_view::npos) {
             uri.password = userinfo.substr(colon + 1);
-            if (!all_of(*uri.password, is_password_char) || !escapes_valid(*uri.password)) {
+            if (!valid_escaped(*uri.password, [](char c) { return is_password_char(c); })) {
                 return unexpected(SipError::BadUri);
             }
         }
-        if (uri.user.empty() || !all_of(uri.user, [](char c) { return is_user_char(c) || c == '%'; }) ||
-            !escapes_valid(uri.user)) {
+        if (uri.user.empty() || !valid_escaped(uri.user, [](char c) { return is_user_char(c); })) {
             return unexpected(SipError::BadUri);
         }
     }
@@ -158,19 +189,25 @@ UriResult parse_uri(std::string_view text) {
     uri.scheme_name = text.substr(0, colon);
     char first = to_lower(uri.scheme_name[0]);
     if (first < 'a' || first > 'z' ||
-        !all_of(uri.scheme_name, is_scheme_char)) {
+        !all_of(uri.scheme_name, [](char c) { return is_scheme_char(c); })) {
         return unexpected(SipError::BadUri);
     }
     auto rest = text.substr(colon + 1);
+    if (iequals(uri.scheme_name, "sip") || iequals(uri.scheme_name, "sips")) {
+        uri.scheme = iequals(uri.scheme_name, "sip") ? Uri::Scheme::Sip : Uri::Scheme::Sips;
+        // The character classes of each part already exclude white space and controls; only
+        // a refused URI is scanned again, to say whether white space was the reason.
+        auto parsed = parse_sip_uri(uri, rest);
+        if (!parsed && has_whitespace(rest)) {
+            return unexpected(SipError::WhitespaceInUri);
+        }
+        return parsed;
+    }
     for (char c : rest) {
         if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
             return unexpected(c == ' ' || c == '\t' ? SipError::WhitespaceInUri
                                                     : SipError::BadUri);
         }
-    }
-    if (iequals(uri.scheme_name, "sip") || iequals(uri.scheme_name, "sips")) {
-        uri.scheme = iequals(uri.scheme_name, "sip") ? Uri::Scheme::Sip : Uri::Scheme::Sips;
-        return parse_sip_uri(uri, rest);
     }
     if (rest.empty()) {
         return unexpected(SipError::BadUri);

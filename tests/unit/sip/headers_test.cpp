@@ -51,6 +51,31 @@ TEST(Via, FieldsAndParameters) {
     }
 }
 
+TEST(FirstValue, ViaAndRouteStopAtTheirComma) {
+    auto v = parse_first_via("SIP/2.0/UDP a.example.com;branch=z9hG4bK1;rport , SIP/2.0/TCP b");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->host, "a.example.com");
+    EXPECT_EQ(v->branch(), "z9hG4bK1");
+    EXPECT_TRUE(v->has_rport());
+    EXPECT_FALSE(parse_via("SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/TCP b"));
+    auto only = parse_first_via("SIP/2.0/UDP a.example.com;branch=z9hG4bK1");
+    ASSERT_TRUE(only);
+    EXPECT_EQ(only->branch(), "z9hG4bK1");
+
+    auto r = parse_first_name_addr("<sip:p1.example.com;lr>;x=1, <sip:p2.example.com;lr>",
+                                   SipError::BadRoute);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->uri.host, "p1.example.com");
+    EXPECT_EQ(r->params.get("x"), "1");
+    auto bare = parse_first_name_addr("sip:p1.example.com;lr, sip:p2.example.com",
+                                      SipError::BadRoute);
+    ASSERT_TRUE(bare);
+    EXPECT_EQ(bare->uri.text, "sip:p1.example.com");
+    auto quoted = parse_first_name_addr(R"("a, b" <sip:x@y>, <sip:z@w>)", SipError::BadRoute);
+    ASSERT_TRUE(quoted);
+    EXPECT_EQ(quoted->uri.host, "y");
+}
+
 TEST(NameAddr, Forms) {
     auto q = parse_name_addr(R"("Alice \"A\" Liddell" <sip:alice@example.com;transport=tcp>;tag=88sja8x)", SipError::BadFrom);
     ASSERT_TRUE(q);
