@@ -138,11 +138,9 @@ Parsed<NameAddr> parse_name_addr_in(Scanner& s, SipError error, bool first_only)
             return unexpected(SipError::AddrSpecNeedsBrackets);
         }
     }
-    auto uri = parse_uri(uri_text);
-    if (!uri) {
-        return unexpected(has_whitespace(uri_text) ? SipError::WhitespaceInUri : uri.error());
+    if (auto e = parse_uri_into(uri_text, na.uri); e != SipError::None) {
+        return unexpected(has_whitespace(uri_text) ? SipError::WhitespaceInUri : e);
     }
-    na.uri = *uri;
     auto params = parse_header_params(
         s, error,
         [&na](std::string_view name, std::string_view v, bool has_value) {

@@ -110,7 +110,7 @@ bool valid_uri_headers(std::string_view headers) {
                          [](char c) { return is_header_char(c) || c == '=' || c == '&'; });
 }
 
-UriResult parse_sip_uri(Uri uri, std::string_view rest) {
+SipError parse_sip_uri(Uri& uri, std::string_view rest) {
     // userinfo ends at the '@'; neither user nor password may hold a raw '@'.
     if (auto at = rest.find('@'); at != std::string_view::npos) {
         auto userinfo = rest.substr(0, at);
@@ -120,11 +120,11 @@ UriResult parse_sip_uri(Uri uri, std::string_view rest) {
         if (colon != std::string_view::npos) {
             uri.password = userinfo.substr(colon + 1);
             if (!valid_escaped(*uri.password, [](char c) { return is_password_char(c); })) {
-                return unexpected(SipError::BadUri);
+                return SipError::BadUri;
             }
         }
         if (uri.user.empty() || !valid_escaped(uri.user, [](char c) { return is_user_char(c); })) {
-            return unexpected(SipError::BadUri);
+            return SipError::BadUri;
         }
     }
     // hostport
@@ -132,12 +132,12 @@ UriResult parse_sip_uri(Uri uri, std::string_view rest) {
     if (!rest.empty() && rest.front() == '[') {
         host_end = rest.find(']');
         if (host_end == std::string_view::npos) {
-            return unexpected(SipError::BadUri);
+            return SipError::BadUri;
         }
         ++host_end;
         uri.host = rest.substr(0, host_end);
         if (!valid_ipv6_reference(uri.host)) {
-            return unexpected(SipError::BadUri);
+            return SipError::BadUri;
         }
     } else {
         while (host_end < rest.size() && is_host_char(rest[host_end])) {
@@ -145,7 +145,7 @@ UriResult parse_sip_uri(Uri uri, std::string_view rest) {
         }
         uri.host = rest.substr(0, host_end);
         if (!valid_hostname(uri.host)) {
-            return unexpected(SipError::BadUri);
+            return SipError::BadUri;
         }
     }
     rest.remove_prefix(host_end);
@@ -157,7 +157,7 @@ UriResult parse_sip_uri(Uri uri, std::string_view rest) {
         }
         auto port = parse_decimal(rest.substr(0, n), 65535);
         if (!port) {
-            return unexpected(SipError::BadUri);
+            return SipError::BadUri;
         }
         uri.port = static_cast<std::uint16_t>(*port);
         rest.remove_prefix(n);
@@ -165,71 +165,76 @@ UriResult parse_sip_uri(Uri uri, std::string_view rest) {
     auto q = rest.find('?');
     auto params = rest.substr(0, q);
     if (!params.empty() && !valid_uri_params(params)) {
-        return unexpected(SipError::BadUri);
+        return SipError::BadUri;
     }
     uri.params = ParamList(params, false);
     if (q != std::string_view::npos) {
         uri.headers = rest.substr(q + 1);
         if (!valid_uri_headers(uri.headers)) {
-            return unexpected(SipError::BadUri);
+            return SipError::BadUri;
         }
     }
-    return uri;
+    return SipError::None;
 }
 
 } // namespace
 
-UriResult parse_uri(std::string_view text) {
-    Uri uri;
+SipError parse_uri_into(std::string_view text, Uri& uri) {
+    uri = Uri{};
     uri.text = text;
     auto colon = text.find(':');
     if (colon == std::string_view::npos || colon == 0) {
-        return unexpected(SipError::BadUri);
+        return SipError::BadUri;
     }
     uri.scheme_name = text.substr(0, colon);
     char first = to_lower(uri.scheme_name[0]);
     if (first < 'a' || first > 'z' ||
         !all_of(uri.scheme_name, [](char c) { return is_scheme_char(c); })) {
-        return unexpected(SipError::BadUri);
+        return SipError::BadUri;
     }
     auto rest = text.substr(colon + 1);
     if (iequals(uri.scheme_name, "sip") || iequals(uri.scheme_name, "sips")) {
-        uri.scheme = iequals(uri.scheme_name, "sip") ? Uri::Scheme::Sip : Uri::Scheme::Sips;
+        uri.scheme = uri.scheme_name.size() == 3 ? Uri::Scheme::Sip : Uri::Scheme::Sips;
         // The character classes of each part already exclude white space and controls; only
         // a refused URI is scanned again, to say whether white space was the reason.
-        auto parsed = parse_sip_uri(uri, rest);
-        if (!parsed && has_whitespace(rest)) {
-            return unexpected(SipError::WhitespaceInUri);
-        }
-        return parsed;
+        auto e = parse_sip_uri(uri, rest);
+        return e != SipError::None && has_whitespace(rest) ? SipError::WhitespaceInUri : e;
     }
     for (char c : rest) {
         if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F) {
-            return unexpected(c == ' ' || c == '\t' ? SipError::WhitespaceInUri
-                                                    : SipError::BadUri);
+            return c == ' ' || c == '\t' ? SipError::WhitespaceInUri : SipError::BadUri;
         }
     }
     if (rest.empty()) {
-        return unexpected(SipError::BadUri);
+        return SipError::BadUri;
     }
     if (iequals(uri.scheme_name, "tel")) {
         uri.scheme = Uri::Scheme::Tel;
         auto semi = rest.find(';');
         uri.opaque = rest.substr(0, semi);
         if (uri.opaque.empty()) {
-            return unexpected(SipError::BadUri);
+            return SipError::BadUri;
         }
         if (semi != std::string_view::npos) {
             auto params = rest.substr(semi);
             if (!valid_uri_params(params)) {
-                return unexpected(SipError::BadUri);
+                return SipError::BadUri;
             }
             uri.params = ParamList(params, false);
         }
-        return uri;
+        return SipError::None;
     }
     uri.scheme = Uri::Scheme::Other;
     uri.opaque = rest;
+    return SipError::None;
+}
+
+UriResult parse_uri(std::string_view text) {
+    Uri uri;
+    auto e = parse_uri_into(text, uri);
+    if (e != SipError::None) {
+        return unexpected(e);
+    }
     return uri;
 }
 

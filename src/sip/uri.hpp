@@ -47,6 +47,8 @@ struct Uri {
 };
 
 core::Result<Uri, SipError> parse_uri(std::string_view text);
+// The same, filling `uri` in place (for parsers that embed a Uri): SipError::None on success.
+SipError parse_uri_into(std::string_view text, Uri& uri);
 
 // RFC 3261 §19.1.4 URI equivalence (escapes decoded; user and password case-sensitive; host,
 // scheme, parameter names case-insensitive; an absent port differs from an explicit one;
