@@ -65,7 +65,9 @@ SipError split_list(std::string_view value, Fn fn) {
             bracket = true;
         } else if (c == '>') {
             bracket = false;
-        } else if (c == ',' && !bracket) {
+        } else if (c == ',' && (!bracket || i >= n)) {
+            // At the end of the value the last item is emitted even inside an unclosed '<':
+            // its own parser reports that.
             auto item = trim_list_item(value.substr(start, i - start));
             if (item.empty()) {
                 return SipError::EmptyListItem;

@@ -25,6 +25,8 @@ TEST(HeaderList, SplitsOutsideQuotesAndBrackets) {
               (std::vector<std::string>{R"("Doe, John" <sip:j@x;a=1,2>;q=0.5)", "<sip:k@y>"}));
     EXPECT_EQ(split("INVITE, ACK,BYE"), (std::vector<std::string>{"INVITE", "ACK", "BYE"}));
     split("a,,b", SipError::EmptyListItem);
+    // An unclosed bracket ends with the value (this once looped forever; found by fuzzing).
+    EXPECT_EQ(split("<sip:a@b, <sip:c@d"), (std::vector<std::string>{"<sip:a@b, <sip:c@d"}));
     split(R"("open, <sip:x@y>)", SipError::UnterminatedQuote);
 }
 
