@@ -449,6 +449,14 @@ Parsed<TokenWithParams> parse_token_with_params(std::string_view value, SipError
     return t;
 }
 
+Parsed<std::string_view> parse_token_item(std::string_view item) {
+    item = trim_lws(item);
+    if (!is_token(item)) {
+        return unexpected(SipError::BadHeaderValue);
+    }
+    return item;
+}
+
 Parsed<ReasonValue> parse_reason(std::string_view value) {
     auto t = parse_token_with_params(value, SipError::BadHeaderValue);
     if (!t) {

@@ -133,6 +133,10 @@ struct TokenWithParams {
 };
 Parsed<TokenWithParams> parse_token_with_params(std::string_view value, SipError error);
 
+// One item of a token list (Allow, Supported, Require, Proxy-Require, Unsupported, ...):
+// a method or option-tag, which is a token (RFC 3261 §20.5, §20.37).
+Parsed<std::string_view> parse_token_item(std::string_view item);
+
 // The quoted-string's content with quoted-pairs resolved is not a view; this returns the text
 // between the quotes (escapes left as written), or the input when it is not quoted.
 std::string_view unquote(std::string_view s);

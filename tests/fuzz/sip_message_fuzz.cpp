@@ -27,12 +27,23 @@ void read_every_header(const Message& m) {
             case HeaderId::Route:
             case HeaderId::RecordRoute:
             case HeaderId::Path: (void)parse_name_addr(v, SipError::BadRoute); break;
+            case HeaderId::Allow:
+            case HeaderId::Supported:
+            case HeaderId::Require:
+            case HeaderId::ProxyRequire:
+            case HeaderId::Unsupported: (void)parse_token_item(v); break;
+            case HeaderId::Reason: (void)parse_reason(v); break;
             default: break;
             }
             return true;
         };
         if (is_list_header(h.id)) {
             (void)split_list(h.value, item);
+            if (h.id == HeaderId::Via) {
+                (void)parse_first_via(h.value);
+            } else if (h.id == HeaderId::Route || h.id == HeaderId::RecordRoute) {
+                (void)parse_first_name_addr(h.value, SipError::BadRoute);
+            }
             continue;
         }
         switch (h.id) {

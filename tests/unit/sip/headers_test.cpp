@@ -145,6 +145,19 @@ TEST(Auth, DigestParameters) {
     EXPECT_FALSE(parse_auth("Digest realm"));
 }
 
+TEST(OtherHeaders, TokenLists) {
+    // RFC 4475 §3.3.5 (bext01): option tags to refuse with 420 are read this way.
+    std::vector<std::string> tags;
+    for (const auto& item : split("newfeature, 100rel , timer")) {
+        auto t = parse_token_item(item);
+        ASSERT_TRUE(t) << item;
+        tags.emplace_back(*t);
+    }
+    EXPECT_EQ(tags, (std::vector<std::string>{"newfeature", "100rel", "timer"}));
+    EXPECT_FALSE(parse_token_item("not a token"));
+    EXPECT_FALSE(parse_token_item("<x>"));
+}
+
 TEST(OtherHeaders, ReasonReplacesEventMediaType) {
     auto r = parse_reason(R"(SIP ;cause=200 ;text="Call completed elsewhere")");
     ASSERT_TRUE(r);
