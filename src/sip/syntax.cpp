@@ -51,18 +51,6 @@ bool unescaped_iequals(std::string_view a, std::string_view b) {
     return unescaped_compare<true>(a, b);
 }
 
-bool escapes_valid(std::string_view s) {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%') {
-            if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
-                return false;
-            }
-            i += 2;
-        }
-    }
-    return true;
-}
-
 bool is_token(std::string_view s) {
     if (s.empty()) {
         return false;

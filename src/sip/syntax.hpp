@@ -107,8 +107,6 @@ inline bool iequals(std::string_view a, std::string_view b) {
 // Compares after decoding %HH escapes on both sides (RFC 3261 §19.1.4), case-sensitively or not.
 bool unescaped_equals(std::string_view a, std::string_view b);
 bool unescaped_iequals(std::string_view a, std::string_view b);
-// Every '%' starts a valid %HH escape.
-bool escapes_valid(std::string_view s);
 
 // Every character is a token character (and there is at least one).
 bool is_token(std::string_view s);
