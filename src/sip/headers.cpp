@@ -316,15 +316,7 @@ Parsed<std::string_view> parse_call_id(std::string_view value) {
     auto at = value.find('@');
     auto first = value.substr(0, at);
     auto all_word = [](std::string_view w) {
-        if (w.empty()) {
-            return false;
-        }
-        for (char c : w) {
-            if (!is_word_char(c)) {
-                return false;
-            }
-        }
-        return true;
+        return !w.empty() && all_chars(w, [](char c) { return is_word_char(c); });
     };
     if (!all_word(first) ||
         (at != std::string_view::npos && !all_word(value.substr(at + 1)))) {

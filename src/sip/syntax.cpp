@@ -51,18 +51,6 @@ bool unescaped_iequals(std::string_view a, std::string_view b) {
     return unescaped_compare<true>(a, b);
 }
 
-bool is_token(std::string_view s) {
-    if (s.empty()) {
-        return false;
-    }
-    for (char c : s) {
-        if (!is_token_char(c)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max) {
     if (s.empty()) {
         return std::nullopt;

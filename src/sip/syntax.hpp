@@ -108,8 +108,21 @@ inline bool iequals(std::string_view a, std::string_view b) {
 bool unescaped_equals(std::string_view a, std::string_view b);
 bool unescaped_iequals(std::string_view a, std::string_view b);
 
+// Every character of `s` satisfies `pred` (true for an empty string).
+template <class Pred>
+bool all_chars(std::string_view s, Pred pred) {
+    for (char c : s) {
+        if (!pred(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // Every character is a token character (and there is at least one).
-bool is_token(std::string_view s);
+inline bool is_token(std::string_view s) {
+    return !s.empty() && all_chars(s, [](char c) { return is_token_char(c); });
+}
 // Decimal digits only, value <= max; leading zeros allowed (RFC 4475 §3.1.1.1).
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max);
 inline bool is_lws_char(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }

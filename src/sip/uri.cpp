@@ -13,16 +13,6 @@ bool is_scheme_char(char c) {
            c == '-' || c == '.';
 }
 
-template <class Pred>
-bool all_of(std::string_view s, Pred pred) {
-    for (char c : s) {
-        if (!pred(c)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool is_password_char(char c) {
     return is_unreserved(c) || c == '&' || c == '=' || c == '+' || c == '$' || c == ',';
 }
@@ -51,7 +41,7 @@ bool valid_ipv6_reference(std::string_view host) {
     }
     auto inner = host.substr(1, host.size() - 2);
     return inner.find(':') != std::string_view::npos &&
-           all_of(inner, [](char c) { return is_hex(c) || c == ':' || c == '.'; });
+           all_chars(inner, [](char c) { return is_hex(c) || c == ':' || c == '.'; });
 }
 
 bool has_whitespace(std::string_view s) {
@@ -64,7 +54,7 @@ bool has_whitespace(std::string_view s) {
 }
 
 bool valid_hostname(std::string_view host) {
-    return !host.empty() && all_of(host, [](char c) { return is_host_char(c); }) && host.front() != '.' &&
+    return !host.empty() && all_chars(host, [](char c) { return is_host_char(c); }) && host.front() != '.' &&
            host.front() != '-';
 }
 
@@ -189,7 +179,7 @@ SipError parse_uri_into(std::string_view text, Uri& uri) {
     uri.scheme_name = text.substr(0, colon);
     char first = to_lower(uri.scheme_name[0]);
     if (first < 'a' || first > 'z' ||
-        !all_of(uri.scheme_name, [](char c) { return is_scheme_char(c); })) {
+        !all_chars(uri.scheme_name, [](char c) { return is_scheme_char(c); })) {
         return SipError::BadUri;
     }
     auto rest = text.substr(colon + 1);
