@@ -12,12 +12,14 @@ shift || true
 
 # Build tools and the libraries the server links (design.md: Dependencies).
 build_packages=(cmake ninja-build g++ pkg-config libboost-dev libspdlog-dev libfmt-dev
-                libtomlplusplus-dev libcli11-dev libssl-dev zlib1g-dev)
+                libtomlplusplus-dev libcli11-dev libssl-dev zlib1g-dev libsqlite3-dev)
 # What the tests drive or link: GoogleTest, Google Benchmark, coturn's STUN/TURN tools,
 # Debian's classic STUN client, Python for the integration scripts, clang with libFuzzer and
-# the sanitizer runtimes for the fuzz build, and the SIP parsers the benchmarks compare with.
+# the sanitizer runtimes for the fuzz build, the SIP parsers the benchmarks compare with, and
+# the SIP peers: sipp, baresip (with tshark to count its RTP) and Kamailio for comparison.
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev coturn stun-client python3
-               clang libclang-rt-14-dev libosip2-dev libsofia-sip-ua-dev)
+               clang libclang-rt-14-dev libosip2-dev libsofia-sip-ua-dev
+               sip-tester baresip-core tshark kamailio)
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -3,6 +3,8 @@
 #include <spdlog/common.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <functional>
 #include <sstream>
 #include <thread>
@@ -72,8 +74,42 @@ std::vector<core::ListenSpec> as_listen_list(const std::string& key, const toml:
     return specs;
 }
 
+bool as_bool(const std::string& key, const toml::node& node) {
+    const auto* b = node.as_boolean();
+    if (b == nullptr) {
+        refuse(key, "expected true or false");
+    }
+    return b->get();
+}
+
+// Domain names (or address literals) served by the registrar, compared case-insensitively.
+std::vector<std::string> as_domain_list(const std::string& key, const toml::node& node) {
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+        refuse(key, R"(expected a list such as ["example.com"])");
+    }
+    std::vector<std::string> domains;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        auto item_key = key + "[" + std::to_string(i) + "]";
+        auto text = as_string(item_key, *array->get(i));
+        if (text.empty() || text.find_first_of(" \t;:@<>") != std::string::npos) {
+            refuse(item_key, "'" + text + "' is not a domain name");
+        }
+        std::transform(text.begin(), text.end(), text.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        domains.push_back(std::move(text));
+    }
+    return domains;
+}
+
 // The known keys, each with how to read it into Config.
 using Setter = std::function<void(Config&, const std::string& key, const toml::node&)>;
+
+Setter unsigned_setter(unsigned Config::Sip::*field, std::int64_t min, std::int64_t max) {
+    return [field, min, max](Config& c, const std::string& k, const toml::node& n) {
+        c.sip.*field = static_cast<unsigned>(as_integer(k, n, min, max));
+    };
+}
 
 const std::vector<std::pair<std::string, Setter>>& schema() {
     static const std::vector<std::pair<std::string, Setter>> keys = {
@@ -108,6 +144,30 @@ const std::vector<std::pair<std::string, Setter>>& schema() {
          [](Config& c, const std::string& k, const toml::node& n) {
              c.stun_listen = as_listen_list(k, n, {core::Transport::Udp, core::Transport::Tcp});
          }},
+        {"sip.listen",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.sip.listen = as_listen_list(k, n, {core::Transport::Udp, core::Transport::Tcp});
+         }},
+        {"sip.domains",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.sip.domains = as_domain_list(k, n);
+         }},
+        {"sip.forward_foreign",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.sip.forward_foreign = as_bool(k, n);
+         }},
+        {"sip.advertise",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.sip.advertise = as_string(k, n);
+         }},
+        {"sip.timer_c", unsigned_setter(&Config::Sip::timer_c, 1, 86400)},
+        {"sip.t1_ms", unsigned_setter(&Config::Sip::t1_ms, 10, 60000)},
+        {"sip.t2_ms", unsigned_setter(&Config::Sip::t2_ms, 10, 600000)},
+        {"sip.t4_ms", unsigned_setter(&Config::Sip::t4_ms, 10, 600000)},
+        {"sip.min_expires", unsigned_setter(&Config::Sip::min_expires, 0, 86400)},
+        {"sip.max_expires", unsigned_setter(&Config::Sip::max_expires, 1, 31536000)},
+        {"sip.max_message_bytes", unsigned_setter(&Config::Sip::max_message_bytes, 1024, 1 << 20)},
+        {"sip.tcp_idle_timeout", unsigned_setter(&Config::Sip::tcp_idle_timeout, 1, 86400)},
     };
     return keys;
 }
@@ -192,6 +252,9 @@ Config load_config(const std::optional<std::string>& file,
     config.stun_listen = as_listen_list("stun.listen",
                                         toml::array{"udp:0.0.0.0:3478", "tcp:0.0.0.0:3478"},
                                         {core::Transport::Udp, core::Transport::Tcp});
+    config.sip.listen = as_listen_list("sip.listen",
+                                       toml::array{"udp:0.0.0.0:5060", "tcp:0.0.0.0:5060"},
+                                       {core::Transport::Udp, core::Transport::Tcp});
     for_each_leaf(root, "", [&](const std::string& key, const toml::node& node) {
         const auto* setter = find_key(key);
         if (setter == nullptr) {
@@ -200,6 +263,12 @@ Config load_config(const std::optional<std::string>& file,
         }
         (*setter)(config, key, node);
     });
+    if (config.sip.min_expires > config.sip.max_expires) {
+        refuse("sip.min_expires", "must not exceed sip.max_expires");
+    }
+    if (config.sip.t1_ms > config.sip.t2_ms) {
+        refuse("sip.t1_ms", "must not exceed sip.t2_ms");
+    }
     return config;
 }
 

@@ -18,6 +18,22 @@ struct Config {
     std::string log_level = "info";
     std::vector<core::ListenSpec> stun_listen;
 
+    // SIP (RFC 3261): transports, served domains and the transaction timers.
+    struct Sip {
+        std::vector<core::ListenSpec> listen;
+        std::vector<std::string> domains;  // empty: serve every domain
+        bool forward_foreign = false;      // relay requests for domains we do not serve
+        std::string advertise;             // host for Via/Record-Route; empty: from listen
+        unsigned timer_c = 180;            // seconds an INVITE branch may go without a final
+        unsigned t1_ms = 500;
+        unsigned t2_ms = 4000;
+        unsigned t4_ms = 5000;
+        unsigned min_expires = 60;
+        unsigned max_expires = 3600;
+        unsigned max_message_bytes = 65535;
+        unsigned tcp_idle_timeout = 300; // seconds
+    } sip;
+
     // Shards to run: `threads`, or the number of cores when it is 0.
     [[nodiscard]] unsigned shard_count() const;
 };

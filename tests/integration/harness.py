@@ -64,6 +64,18 @@ class Server:
         self.data_dir = tempfile.mkdtemp(prefix="strowger-it-")
         self.args = [BINARY, "serve", "--set", f"general.data_dir={self.data_dir}",
                      "--set", f"general.threads={threads}"]
+        # Every service gets free loopback ports unless the test chose its own, so tests never
+        # touch the default ports (and can run in parallel).
+        chosen = {s.split("=", 1)[0] for s in settings}
+        self.stun_port = None
+        self.sip_port = None
+        if "stun.listen" not in chosen:
+            self.stun_port = free_port()
+            self.args += ["--set", f'stun.listen=["udp:127.0.0.1:{self.stun_port}"]']
+        if "sip.listen" not in chosen:
+            self.sip_port = free_port()
+            self.args += ["--set", f'sip.listen=["udp:127.0.0.1:{self.sip_port}",'
+                                   f'"tcp:127.0.0.1:{self.sip_port}"]']
         for s in settings:
             self.args += ["--set", s]
         self.expect_start = expect_start
