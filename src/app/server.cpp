@@ -4,48 +4,115 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include <ctime>
 #include <filesystem>
 
+#include "app/sip_service.hpp"
+#include "app/sip_setup.hpp"
 #include "app/stun_service.hpp"
 #include "app/version.hpp"
 #include "net/shard.hpp"
 #include "net/socket_options.hpp"
 #include "net/tcp_listener.hpp"
 #include "net/udp_endpoint.hpp"
+#include "store/location_sqlite.hpp"
 
 namespace strowger::app {
 
 // What one shard runs. Members are destroyed in reverse order, so the sockets go before the
 // shard's io_context, and the service outlives the sockets that call it.
 struct Server::ShardServices {
-    explicit ShardServices(unsigned index)
-        : shard(index), stun(std::string("strowger/") + kVersion) {}
+    ShardServices(unsigned index, SipShared& sip_shared)
+        : shard(index), stun(std::string("strowger/") + kVersion), sip(shard, sip_shared) {}
 
     net::Shard shard;
     StunService stun;
+    SipService sip;
     std::vector<std::unique_ptr<net::UdpEndpoint>> udp;
     std::vector<std::unique_ptr<net::TcpListener>> tcp;
 };
+
+struct Server::SipState {
+    SipShared shared;
+};
+
+namespace {
+
+// How often expired bindings are dropped from memory and disk.
+constexpr std::chrono::seconds kPruneInterval{60};
+
+} // namespace
 
 Server::Server(Config config) : config_(std::move(config)) {}
 
 Server::~Server() = default;
 
 void Server::check_ports() {
-    for (auto& spec : config_.stun_listen) {
-        if (auto ec = net::probe_bind(spec)) {
-            throw StartupError("stun.listen: cannot use " + spec.to_string() + ": " +
-                               ec.message() +
-                               (ec == std::errc::address_in_use
-                                    ? " (another process holds this port)"
-                                    : ""));
+    // Port 0 is resolved here, in place, to the port the kernel chose.
+    auto check = [](const char* key, std::vector<core::ListenSpec>& specs) {
+        for (auto& spec : specs) {
+            if (auto ec = net::probe_bind(spec)) {
+                throw StartupError(std::string(key) + ": cannot use " + spec.to_string() + ": " +
+                                   ec.message() +
+                                   (ec == std::errc::address_in_use
+                                        ? " (another process holds this port)"
+                                        : ""));
+            }
         }
+    };
+    check("stun.listen", config_.stun_listen);
+    check("sip.listen", config_.sip.listen);
+}
+
+void Server::open_store() {
+    auto path = (std::filesystem::path(config_.data_dir) / "strowger.db").string();
+    try {
+        location_ = std::make_unique<store::SqliteLocationStore>(
+            path, static_cast<std::int64_t>(std::time(nullptr)));
+    } catch (const std::exception& e) {
+        throw StartupError(std::string("general.data_dir: ") + e.what());
     }
+    sip_ = std::make_unique<SipState>();
+    auto& shared = sip_->shared;
+    shared.location = location_.get();
+    shared.identity = make_sip_identity(config_);
+    shared.config = make_proxy_config(config_);
+    shared.flow_key = load_flow_key(config_.data_dir);
+    spdlog::info("location store {}: {} bindings", path,
+                 location_->binding_count(static_cast<std::int64_t>(std::time(nullptr))));
+}
+
+void Server::prune_bindings() {
+    auto& shard0 = shards_.front()->shard;
+    shard0.schedule_after(kPruneInterval, [this] {
+        // Cheap (memory, under short locks); the disk work goes to the store's writer thread.
+        location_->prune(static_cast<std::int64_t>(std::time(nullptr)));
+        prune_bindings();
+    });
 }
 
 void Server::open_listeners() {
     for (unsigned i = 0; i < config_.shard_count(); ++i) {
-        auto services = std::make_unique<ShardServices>(i);
+        auto services = std::make_unique<ShardServices>(i, sip_->shared);
+        sip_->shared.shards.push_back(&services->sip);
+        for (const auto& spec : config_.sip.listen) {
+            std::error_code ec;
+            int fd = net::open_reuseport_socket(spec, ec);
+            if (fd < 0) {
+                throw StartupError("sip.listen: shard " + std::to_string(i) + " cannot open " +
+                                   spec.to_string() + ": " + ec.message());
+            }
+            if (spec.transport == core::Transport::Udp) {
+                auto& udp = *services->udp.emplace_back(std::make_unique<net::UdpEndpoint>(
+                    services->shard, spec, fd, services->sip, config_.sip.max_message_bytes, 16));
+                services->sip.attach(udp);
+            } else {
+                auto& tcp = *services->tcp.emplace_back(std::make_unique<net::TcpListener>(
+                    services->shard, spec, fd, services->sip,
+                    std::chrono::seconds(config_.sip.tcp_idle_timeout)));
+                services->sip.attach(tcp);
+            }
+        }
         for (const auto& spec : config_.stun_listen) {
             std::error_code ec;
             int fd = net::open_reuseport_socket(spec, ec);
@@ -74,6 +141,7 @@ void Server::run() {
                            "': " + ec.message());
     }
     check_ports();
+    open_store();
     open_listeners();
 
     // Signals are taken by the main thread's own loop, before the shards start.
@@ -94,12 +162,16 @@ void Server::run() {
             }
         });
     }
-    std::string listening;
-    for (const auto& spec : config_.stun_listen) {
-        listening += " " + spec.to_string();
-    }
-    spdlog::info("strowger {} serving with {} shards; stun on{}", kVersion, shards_.size(),
-                 listening);
+    shards_.front()->shard.post([this] { prune_bindings(); });
+    auto list = [](const std::vector<core::ListenSpec>& specs) {
+        std::string out;
+        for (const auto& spec : specs) {
+            out += " " + spec.to_string();
+        }
+        return out;
+    };
+    spdlog::info("strowger {} serving with {} shards; sip on{}; stun on{}", kVersion,
+                 shards_.size(), list(config_.sip.listen), list(config_.stun_listen));
 
     main_loop.run();
     stop();
@@ -134,8 +206,18 @@ void Server::stop() {
                      "tcp accepted={}",
                      s->shard.index(), st.requests, st.success, st.errors, st.indications,
                      st.malformed, st.bad_fingerprint, st.ignored, udp_in, udp_out, tcp_accepted);
+        const auto& sp = s->sip.proxy().stats();
+        const auto& tx = s->sip.proxy().transactions().stats();
+        spdlog::info("shard {} sip: requests={} responses={} malformed={} keepalives={} "
+                     "registrations={} forwarded={} stateless={} local_replies={}; "
+                     "transactions server={} client={} retransmitted={} absorbed={} timeouts={}",
+                     s->shard.index(), sp.requests, sp.responses, sp.malformed, sp.keepalives,
+                     sp.registrations, sp.forwarded, sp.stateless, sp.local_replies,
+                     tx.server_created, tx.client_created, tx.retransmissions_sent,
+                     tx.retransmissions_absorbed, tx.timeouts);
     }
     shards_.clear();
+    location_.reset(); // flushes what is still queued for disk
     spdlog::info("stopped");
 }
 

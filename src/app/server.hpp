@@ -8,6 +8,10 @@
 
 #include "app/config.hpp"
 
+namespace strowger::store {
+class SqliteLocationStore;
+}
+
 namespace strowger::app {
 
 // The server could not start (a port is taken, the data directory cannot be made).
@@ -28,12 +32,17 @@ public:
 
 private:
     struct ShardServices;
+    struct SipState;
 
     void check_ports();
+    void open_store();
+    void prune_bindings();
     void open_listeners();
     void stop();
 
     Config config_;
+    std::unique_ptr<store::SqliteLocationStore> location_;
+    std::unique_ptr<SipState> sip_;
     std::vector<std::unique_ptr<ShardServices>> shards_;
 };
 

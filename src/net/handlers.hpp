@@ -25,6 +25,9 @@ class StreamWriter {
 public:
     virtual ~StreamWriter() = default;
     virtual void write(std::span<const std::uint8_t> bytes) = 0;
+    // Unique across shards (core/connection_id.hpp).
+    [[nodiscard]] virtual std::uint64_t connection_id() const = 0;
+    [[nodiscard]] virtual const core::IpEndpoint& peer() const = 0;
 };
 
 class StreamHandler {
@@ -38,6 +41,8 @@ public:
                                                       StreamWriter& out) = 0;
     // Largest message the handler frames; a connection buffering more without progress closes.
     virtual std::size_t max_message_size() const = 0;
+    // The connection is closed; `writer` is about to go away.
+    virtual void on_stream_closed(StreamWriter& writer) { (void)writer; }
 };
 
 } // namespace strowger::net

@@ -10,16 +10,18 @@
 #include <optional>
 #include <thread>
 
+#include "core/connection_id.hpp"
+#include "core/timer_service.hpp"
 #include "core/timer_wheel.hpp"
 
 namespace strowger::net {
 
-class Shard {
+class Shard final : public core::TimerService {
 public:
     explicit Shard(unsigned index);
     Shard(const Shard&) = delete;
     Shard& operator=(const Shard&) = delete;
-    ~Shard();
+    ~Shard() override;
 
     [[nodiscard]] unsigned index() const noexcept { return index_; }
     boost::asio::io_context& io() noexcept { return io_; }
@@ -27,11 +29,14 @@ public:
     // Protocol timers, from the shard's thread only. The wheel is advanced by one Asio timer
     // that is armed only while timers are pending.
     core::TimerWheel::TimerId schedule_after(core::TimerWheel::Duration delay,
-                                             core::TimerWheel::Callback callback);
-    bool cancel(core::TimerWheel::TimerId id) { return wheel_.cancel(id); }
-    [[nodiscard]] core::TimerWheel::TimePoint now() const {
+                                             core::TimerWheel::Callback callback) override;
+    bool cancel(core::TimerWheel::TimerId id) override { return wheel_.cancel(id); }
+    [[nodiscard]] core::TimerWheel::TimePoint now() const override {
         return core::TimerWheel::Clock::now();
     }
+
+    // A new id for a connection of this shard (core/connection_id.hpp).
+    std::uint64_t next_connection_id() { return core::make_connection_id(index_, ++connections_); }
 
     // Runs `fn` on the shard's thread.
     void post(std::function<void()> fn);
@@ -44,6 +49,7 @@ private:
     void arm_wheel();
 
     unsigned index_;
+    std::uint64_t connections_ = 0;
     boost::asio::io_context io_{1};
     core::TimerWheel wheel_;
     boost::asio::steady_timer wheel_timer_;

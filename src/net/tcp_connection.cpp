@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <sys/socket.h>
+
 #include "net/shard.hpp"
 #include "net/tcp_listener.hpp"
 
@@ -13,12 +15,16 @@ namespace strowger::net {
 
 TcpConnection::TcpConnection(TcpListener& owner, Shard& shard,
                              boost::asio::ip::tcp::socket socket, const core::IpEndpoint& peer,
-                             StreamHandler& handler)
+                             StreamHandler& handler, std::chrono::seconds idle_timeout,
+                             bool connect)
     : owner_(owner),
       shard_(shard),
       socket_(std::move(socket)),
       peer_(peer),
       handler_(handler),
+      id_(shard.next_connection_id()),
+      idle_timeout_(idle_timeout),
+      connecting_(connect),
       // Room for one maximal message plus the start of the next.
       in_(handler.max_message_size() + 4096),
       last_activity_(shard.now()) {}
@@ -26,18 +32,43 @@ TcpConnection::TcpConnection(TcpListener& owner, Shard& shard,
 TcpConnection::~TcpConnection() { shard_.cancel(idle_timer_); }
 
 void TcpConnection::start() {
-    arm_idle_timer(kIdleTimeout);
-    read_more();
+    arm_idle_timer(idle_timeout_);
+    if (connecting_) {
+        connect();
+    } else {
+        read_more();
+    }
+}
+
+void TcpConnection::connect() {
+    sockaddr_storage ss{};
+    auto length = peer_.to_sockaddr(ss);
+    boost::asio::ip::tcp::endpoint remote;
+    std::memcpy(remote.data(), &ss, length);
+    reading_ = true; // the connect counts as the outstanding read until it completes
+    socket_.async_connect(remote, [this](const boost::system::error_code& ec) {
+        reading_ = false;
+        connecting_ = false;
+        if (ec || closed_) {
+            spdlog::debug("tcp {}: connect failed: {}", peer_.to_string(), ec.message());
+            close();
+            return release_if_done();
+        }
+        boost::system::error_code ignored;
+        socket_.set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+        write_pending();
+        read_more();
+    });
 }
 
 void TcpConnection::arm_idle_timer(core::TimerWheel::Duration delay) {
     idle_timer_ = shard_.schedule_after(delay, [this] {
         auto idle = shard_.now() - last_activity_;
-        if (idle >= kIdleTimeout) {
+        if (idle >= idle_timeout_) {
             spdlog::debug("tcp {}: idle, closing", peer_.to_string());
             close();
         } else {
-            arm_idle_timer(kIdleTimeout - idle);
+            arm_idle_timer(idle_timeout_ - idle);
         }
     });
 }
@@ -100,7 +131,7 @@ void TcpConnection::write(std::span<const std::uint8_t> bytes) {
 }
 
 void TcpConnection::write_pending() {
-    if (writing_ || closed_ || out_queued_.empty()) {
+    if (writing_ || closed_ || connecting_ || out_queued_.empty()) {
         return;
     }
     writing_ = true;
@@ -125,6 +156,7 @@ void TcpConnection::close() {
     }
     closed_ = true;
     shard_.cancel(idle_timer_);
+    handler_.on_stream_closed(*this);
     boost::system::error_code ignored;
     socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);

@@ -21,13 +21,14 @@ class TcpListener;
 
 class TcpConnection final : public StreamWriter {
 public:
-    // A peer that sends nothing for this long is disconnected.
-    static constexpr std::chrono::seconds kIdleTimeout{300};
     // Replies queued for a peer that does not read beyond this close the connection.
     static constexpr std::size_t kMaxQueuedOutput = 1 << 20;
 
+    // An accepted connection (start() begins reading), or with `connect` set an outbound one
+    // still to be connected (start() connects; writes queue meanwhile).
     TcpConnection(TcpListener& owner, Shard& shard, boost::asio::ip::tcp::socket socket,
-                  const core::IpEndpoint& peer, StreamHandler& handler);
+                  const core::IpEndpoint& peer, StreamHandler& handler,
+                  std::chrono::seconds idle_timeout, bool connect = false);
     TcpConnection(const TcpConnection&) = delete;
     TcpConnection& operator=(const TcpConnection&) = delete;
     ~TcpConnection() override;
@@ -35,8 +36,11 @@ public:
     void start();
     void close();
     void write(std::span<const std::uint8_t> bytes) override;
+    [[nodiscard]] std::uint64_t connection_id() const override { return id_; }
+    [[nodiscard]] const core::IpEndpoint& peer() const override { return peer_; }
 
 private:
+    void connect();
     void read_more();
     void on_read(std::size_t n);
     void write_pending();
@@ -48,6 +52,9 @@ private:
     boost::asio::ip::tcp::socket socket_;
     core::IpEndpoint peer_;
     StreamHandler& handler_;
+    std::uint64_t id_;
+    std::chrono::seconds idle_timeout_;
+    bool connecting_;
     std::vector<std::uint8_t> in_;
     std::size_t in_size_ = 0;
     std::vector<std::uint8_t> out_queued_;

@@ -8,13 +8,14 @@
 namespace strowger::net {
 
 TcpListener::TcpListener(Shard& shard, const core::ListenSpec& spec, int fd,
-                         StreamHandler& handler)
+                         StreamHandler& handler, std::chrono::seconds idle_timeout)
     : shard_(shard),
       spec_(spec),
       acceptor_(shard.io(),
                 spec.endpoint.is_v6() ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(),
                 fd),
-      handler_(handler) {}
+      handler_(handler),
+      idle_timeout_(idle_timeout) {}
 
 TcpListener::~TcpListener() = default;
 
@@ -45,13 +46,32 @@ void TcpListener::accept_next() {
             socket.set_option(boost::asio::ip::tcp::no_delay(true), peer_ec);
             auto conn = std::make_unique<TcpConnection>(*this, shard_, std::move(socket),
                                                         peer.value_or(core::IpEndpoint{}),
-                                                        handler_);
+                                                        handler_, idle_timeout_);
             auto* raw = conn.get();
             connections_.emplace(raw, std::move(conn));
             raw->start();
         }
         accept_next();
     });
+}
+
+StreamWriter* TcpListener::connect(const core::IpEndpoint& remote) {
+    if (closed_) {
+        return nullptr;
+    }
+    boost::system::error_code ec;
+    boost::asio::ip::tcp::socket socket(shard_.io());
+    socket.open(remote.is_v6() ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), ec);
+    if (ec) {
+        spdlog::warn("tcp {}: cannot open a socket: {}", remote.to_string(), ec.message());
+        return nullptr;
+    }
+    auto conn = std::make_unique<TcpConnection>(*this, shard_, std::move(socket), remote, handler_,
+                                                idle_timeout_, /*connect=*/true);
+    auto* raw = conn.get();
+    connections_.emplace(raw, std::move(conn));
+    raw->start();
+    return raw;
 }
 
 void TcpListener::release(TcpConnection* connection) {

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <unordered_map>
 
@@ -24,7 +25,8 @@ struct TcpStats {
 class TcpListener {
 public:
     // `fd` is a bound, listening, non-blocking socket (open_reuseport_socket), owned from now on.
-    TcpListener(Shard& shard, const core::ListenSpec& spec, int fd, StreamHandler& handler);
+    TcpListener(Shard& shard, const core::ListenSpec& spec, int fd, StreamHandler& handler,
+                std::chrono::seconds idle_timeout = std::chrono::seconds(300));
     TcpListener(const TcpListener&) = delete;
     TcpListener& operator=(const TcpListener&) = delete;
     ~TcpListener();
@@ -32,6 +34,10 @@ public:
     void start();
     // Stops accepting and closes every connection.
     void close();
+
+    // Opens a connection to `remote` from this listener's address family, owned and served
+    // like an accepted one. Writes made before it is connected are queued. Nothing when closed.
+    StreamWriter* connect(const core::IpEndpoint& remote);
 
     [[nodiscard]] const TcpStats& stats() const noexcept { return stats_; }
     [[nodiscard]] std::size_t connection_count() const noexcept { return connections_.size(); }
@@ -46,6 +52,7 @@ private:
     core::ListenSpec spec_;
     boost::asio::ip::tcp::acceptor acceptor_;
     StreamHandler& handler_; // passed by argument, outlives this
+    std::chrono::seconds idle_timeout_;
     std::unordered_map<TcpConnection*, std::unique_ptr<TcpConnection>> connections_;
     TcpStats stats_;
     bool closed_ = false;

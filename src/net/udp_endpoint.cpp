@@ -28,6 +28,22 @@ UdpEndpoint::UdpEndpoint(Shard& shard, const core::ListenSpec& spec, int fd,
 
 void UdpEndpoint::start() { wait_readable(); }
 
+bool UdpEndpoint::send_to(const core::IpEndpoint& to, std::span<const std::uint8_t> bytes) {
+    if (closed_) {
+        return false;
+    }
+    sockaddr_storage ss{};
+    auto length = to.to_sockaddr(ss);
+    auto n = ::sendto(socket_.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT,
+                      reinterpret_cast<const sockaddr*>(&ss), length);
+    if (n < 0) {
+        ++stats_.send_failed;
+        return false;
+    }
+    ++stats_.sent;
+    return true;
+}
+
 void UdpEndpoint::close() {
     closed_ = true;
     boost::system::error_code ignored;

@@ -35,6 +35,8 @@ public:
 
     void start();
     void close();
+    // Sends one datagram at once (outside the receive batch). False when the kernel refuses.
+    bool send_to(const core::IpEndpoint& to, std::span<const std::uint8_t> bytes);
     [[nodiscard]] const UdpStats& stats() const noexcept { return stats_; }
     [[nodiscard]] const core::ListenSpec& spec() const noexcept { return spec_; }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "core/connection_id.hpp"
 #include "core/ip_endpoint.hpp"
 #include "core/listen_spec.hpp"
 
@@ -14,18 +15,10 @@ namespace strowger::sip {
 struct Flow {
     core::Transport transport = core::Transport::Udp;
     core::IpEndpoint remote;
-    // Names a connection across shards: the owning shard is in the top 16 bits
-    // (see connection_shard()), a per-shard counter in the rest.
+    // A stream connection (core/connection_id.hpp); 0 for none.
     std::uint64_t connection_id = 0;
 
     friend bool operator==(const Flow&, const Flow&) = default;
 };
-
-constexpr unsigned connection_shard(std::uint64_t connection_id) {
-    return static_cast<unsigned>(connection_id >> 48);
-}
-constexpr std::uint64_t make_connection_id(unsigned shard, std::uint64_t counter) {
-    return (static_cast<std::uint64_t>(shard) << 48) | (counter & 0xFFFF'FFFF'FFFFull);
-}
 
 } // namespace strowger::sip

@@ -19,7 +19,57 @@ bool has_tag(std::string_view to_value) {
     return to && to->tag().has_value();
 }
 
+// Writes a Via field whose first value is replaced by `top`.
+void append_via_replacing_first(std::string& out, std::string_view value, std::string_view top) {
+    auto [first, rest] = split_first_item(value);
+    out.append("Via: ");
+    out.append(top);
+    if (!rest.empty()) {
+        out.append(", ");
+        out.append(rest);
+    }
+    out.append("\r\n");
+}
+
+// Copies the fields of `request` with id `id`, in order.
+void copy_fields(std::string& out, const Message& msg, HeaderId id) {
+    for (const auto& h : msg.headers()) {
+        if (h.id == id) {
+            append_header(out, header_name(id), h.value);
+        }
+    }
+}
+
+std::string_view first_via_value(const Message& msg) {
+    const auto* via = msg.first(HeaderId::Via);
+    return via == nullptr ? std::string_view{} : split_first_item(via->value).item;
+}
+
+void append_cseq(std::string& out, const Message& request, std::string_view method) {
+    auto cseq = parse_cseq(request.value(HeaderId::CSeq));
+    out.append("CSeq: ");
+    out.append(std::to_string(cseq ? cseq->number : 0));
+    out.push_back(' ');
+    out.append(method);
+    out.append("\r\n");
+}
+
 } // namespace
+
+FirstItem split_first_item(std::string_view value) {
+    FirstItem result{value, {}};
+    bool first = true;
+    split_list(value, [&](std::string_view item) {
+        if (first) {
+            result.item = item;
+            first = false;
+            return true;
+        }
+        result.rest = value.substr(static_cast<std::size_t>(item.data() - value.data()));
+        return false;
+    });
+    return result;
+}
 
 std::string make_response(const Message& request, int status, std::string_view reason,
                           const ResponseOptions& options) {
@@ -30,9 +80,17 @@ std::string make_response(const Message& request, int status, std::string_view r
     out.push_back(' ');
     out.append(reason);
     out.append("\r\n");
+    bool first_via = true;
     for (const auto& h : request.headers()) {
         switch (h.id) {
         case HeaderId::Via:
+            if (first_via && !options.top_via.empty()) {
+                append_via_replacing_first(out, h.value, options.top_via);
+            } else {
+                append_header(out, "Via", h.value);
+            }
+            first_via = false;
+            break;
         case HeaderId::From:
         case HeaderId::CallId:
         case HeaderId::CSeq:
@@ -111,8 +169,16 @@ std::string forward_request(const Message& request, const ForwardEdits& edits) {
     auto flush = [&](std::size_t up_to) {
         out.append(raw.substr(copy_from, up_to - copy_from));
     };
+    bool first_via = true;
     for (const auto& h : request.headers()) {
-        if (h.id == HeaderId::MaxForwards) {
+        if (h.id == HeaderId::Via && first_via) {
+            first_via = false;
+            if (!edits.top_via.empty()) {
+                flush(h.line_begin);
+                append_via_replacing_first(out, h.value, edits.top_via);
+                copy_from = h.line_end;
+            }
+        } else if (h.id == HeaderId::MaxForwards) {
             flush(h.line_begin);
             auto mf = parse_max_forwards(h.value);
             append_header(out, "Max-Forwards",
@@ -143,7 +209,65 @@ std::string forward_request(const Message& request, const ForwardEdits& edits) {
     if (!routes_pushed) {
         push_routes();
     }
+    if (!request.content_length()) {
+        // Optional over UDP, mandatory on a stream (§18.3): the next hop may be either.
+        append_header(out, "Content-Length", std::to_string(request.body().size()));
+    }
     out.append(raw.substr(request.header_end())); // the empty line and the body, untouched
+    return out;
+}
+
+std::string strip_top_via(const Message& response) {
+    auto raw = response.raw();
+    const auto* via = response.first(HeaderId::Via);
+    if (via == nullptr) {
+        return std::string(raw);
+    }
+    std::string out;
+    out.reserve(raw.size());
+    out.append(raw.substr(0, via->line_begin));
+    auto [first, rest] = split_first_item(via->value);
+    if (!rest.empty()) {
+        append_header(out, "Via", rest);
+    }
+    out.append(raw.substr(via->line_end));
+    return out;
+}
+
+std::string make_ack_for_failure(const Message& request, const Message& response) {
+    std::string out;
+    out.reserve(512);
+    out.append("ACK ");
+    out.append(request.request_uri());
+    out.append(" SIP/2.0\r\n");
+    append_header(out, "Via", first_via_value(request));
+    copy_fields(out, request, HeaderId::Route);
+    append_header(out, "Max-Forwards", "70");
+    append_header(out, "From", request.value(HeaderId::From));
+    append_header(out, "To", response.value(HeaderId::To));
+    append_header(out, "Call-ID", request.value(HeaderId::CallId));
+    append_cseq(out, request, "ACK");
+    out.append("Content-Length: 0\r\n\r\n");
+    return out;
+}
+
+std::string make_cancel(const Message& request, std::string_view reason) {
+    std::string out;
+    out.reserve(512);
+    out.append("CANCEL ");
+    out.append(request.request_uri());
+    out.append(" SIP/2.0\r\n");
+    append_header(out, "Via", first_via_value(request));
+    copy_fields(out, request, HeaderId::Route);
+    append_header(out, "Max-Forwards", "70");
+    append_header(out, "From", request.value(HeaderId::From));
+    append_header(out, "To", request.value(HeaderId::To));
+    append_header(out, "Call-ID", request.value(HeaderId::CallId));
+    append_cseq(out, request, "CANCEL");
+    if (!reason.empty()) {
+        append_header(out, "Reason", reason);
+    }
+    out.append("Content-Length: 0\r\n\r\n");
     return out;
 }
 

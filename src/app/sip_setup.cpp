@@ -1,0 +1,139 @@
+#include "app/sip_setup.hpp"
+
+#include <ifaddrs.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+
+#include "app/server.hpp"
+
+namespace strowger::app {
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+std::string host_of(const core::IpEndpoint& ep) {
+    return ep.is_v6() ? "[" + ep.address_string() + "]" : ep.address_string();
+}
+
+bool is_wildcard(const core::IpEndpoint& ep) {
+    return std::all_of(ep.address.begin(), ep.address.begin() + (ep.is_v6() ? 16 : 4),
+                       [](std::uint8_t b) { return b == 0; });
+}
+
+bool is_loopback(const core::IpEndpoint& ep) {
+    if (ep.is_v6()) {
+        return ep.address_string() == "::1";
+    }
+    return ep.address[0] == 127;
+}
+
+std::vector<core::IpEndpoint> interface_addresses() {
+    std::vector<core::IpEndpoint> out;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) {
+        return out;
+    }
+    for (auto* i = list; i != nullptr; i = i->ifa_next) {
+        if (i->ifa_addr == nullptr) {
+            continue;
+        }
+        if (auto ep = core::IpEndpoint::from_sockaddr(i->ifa_addr)) {
+            // Link-local IPv6 needs a zone to be usable in a URI: leave it out.
+            if (!(ep->is_v6() && ep->address[0] == 0xFE && (ep->address[1] & 0xC0) == 0x80)) {
+                out.push_back(*ep);
+            }
+        }
+    }
+    freeifaddrs(list);
+    return out;
+}
+
+} // namespace
+
+sip::LocalIdentity make_sip_identity(const Config& config) {
+    sip::LocalIdentity id;
+    const auto interfaces = interface_addresses();
+    auto add_host = [&](std::string h) {
+        h = lower(std::move(h));
+        if (std::find(id.hosts.begin(), id.hosts.end(), h) == id.hosts.end()) {
+            id.hosts.push_back(std::move(h));
+        }
+    };
+    if (!config.sip.advertise.empty()) {
+        add_host(config.sip.advertise);
+    }
+    for (const auto& spec : config.sip.listen) {
+        std::string host;
+        if (is_wildcard(spec.endpoint)) {
+            for (const auto& ep : interfaces) {
+                if (ep.is_v6() != spec.endpoint.is_v6()) {
+                    continue;
+                }
+                add_host(host_of(ep));
+                if (host.empty() && !is_loopback(ep)) {
+                    host = host_of(ep);
+                }
+            }
+            if (host.empty()) {
+                host = spec.endpoint.is_v6() ? "[::1]" : "127.0.0.1";
+            }
+        } else {
+            host = host_of(spec.endpoint);
+        }
+        add_host(host);
+        if (!config.sip.advertise.empty()) {
+            host = config.sip.advertise;
+        }
+        id.listeners.push_back({spec.transport, host, spec.endpoint.port});
+    }
+    return id;
+}
+
+sip::ProxyConfig make_proxy_config(const Config& config) {
+    sip::ProxyConfig p;
+    p.domains = config.sip.domains;
+    p.forward_foreign = config.sip.forward_foreign;
+    p.timer_c = std::chrono::seconds(config.sip.timer_c);
+    p.timers.t1 = std::chrono::milliseconds(config.sip.t1_ms);
+    p.timers.t2 = std::chrono::milliseconds(config.sip.t2_ms);
+    p.timers.t4 = std::chrono::milliseconds(config.sip.t4_ms);
+    p.registrar.min_expires = config.sip.min_expires;
+    p.registrar.max_expires = config.sip.max_expires;
+    p.registrar.default_expires = std::clamp<std::uint32_t>(3600, config.sip.min_expires,
+                                                            config.sip.max_expires);
+    p.max_message_bytes = config.sip.max_message_bytes;
+    return p;
+}
+
+sip::FlowTokens::Key load_flow_key(const std::string& data_dir) {
+    sip::FlowTokens::Key key{};
+    auto path = std::filesystem::path(data_dir) / "flow-token.key";
+    if (std::ifstream in{path, std::ios::binary}) {
+        in.read(reinterpret_cast<char*>(key.data()), static_cast<std::streamsize>(key.size()));
+        if (in.gcount() == static_cast<std::streamsize>(key.size())) {
+            return key;
+        }
+    }
+    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
+        throw StartupError("cannot generate the flow token key: no randomness available");
+    }
+    std::ofstream out{path, std::ios::binary | std::ios::trunc};
+    out.write(reinterpret_cast<const char*>(key.data()), static_cast<std::streamsize>(key.size()));
+    if (!out) {
+        throw StartupError("general.data_dir: cannot write '" + path.string() + "'");
+    }
+    out.close();
+    ::chmod(path.c_str(), 0600);
+    return key;
+}
+
+} // namespace strowger::app
