@@ -319,17 +319,17 @@ void Proxy::on_request(ServerTransaction& txn) {
         return;
     }
     auto uri = parse_uri(request.request_uri());
-    if (r.pop > 0 || r.routes_left) {
-        if (r.pop == 0 && !config_.forward_foreign) {
-            reply(txn, 403, "Forbidden (preloaded Route to another server: relaying is off)");
-        } else if (!r.next_hop) {
+    if (r.pop > 0) {
+        // Routed through us (a dialog's route set): on to the next Route or the target.
+        if (!r.next_hop) {
             reply(txn, 503, "Service Unavailable (next hop is not an address this server can reach)");
         } else {
             fork(txn, r);
         }
         return;
     }
-    // An initial request (§16.5): ours to answer, a served domain's user, or foreign.
+    // An initial request (§16.5): ours to answer, a served domain's user, or foreign. A Route
+    // it arrived with (preloaded, not ours) only says where the request would go next.
     const bool served = serves_domain(*uri);
     if (request.method() == "REGISTER" && served) {
         auto reg = registrar_.handle(request, txn.source(), txn.top_via(), wall_clock_(),
@@ -345,34 +345,46 @@ void Proxy::on_request(ServerTransaction& txn) {
         handle_locally(txn);
         return;
     }
+    if (!served && !config_.forward_foreign) {
+        reply(txn, 403, "Forbidden (not a domain served here; relaying is off)");
+        return;
+    }
+    Bindings bindings;
     if (served) {
-        auto bindings = location_.lookup(canonical_aor(*uri), wall_clock_());
+        bindings = location_.lookup(canonical_aor(*uri), wall_clock_());
         if (bindings.empty()) {
             reply(txn, 404, "Not Found");
             return;
         }
-        std::sort(bindings.begin(), bindings.end(),
-                  [](const Binding& a, const Binding& b) { return a.q > b.q; });
-        auto& ctx = *contexts_.emplace(&txn, std::make_unique<Context>()).first->second;
-        ctx.server = &txn;
-        ctx.invite = txn.is_invite();
-        txn.user = &ctx;
-        for (const auto& b : bindings) {
-            start_branch(ctx, r, std::string(without_headers(b.contact)), b.flow, b.path);
+    }
+    if (r.routes_left && !config_.forward_foreign) {
+        reply(txn, 403, "Forbidden (preloaded Route to another server; relaying is off)");
+        return;
+    }
+    if (!served) {
+        if (!r.routes_left) {
+            r.next_hop = resolve(*uri);
         }
-        finish_if_complete(ctx);
+        if (!r.next_hop) {
+            reply(txn, 503, "Service Unavailable (next hop is not an address this server can reach)");
+            return;
+        }
+        fork(txn, r);
         return;
     }
-    if (!config_.forward_foreign) {
-        reply(txn, 403, "Forbidden (not a domain served here; relaying is off)");
-        return;
+    std::sort(bindings.begin(), bindings.end(),
+              [](const Binding& a, const Binding& b) { return a.q > b.q; });
+    auto& ctx = *contexts_.emplace(&txn, std::make_unique<Context>()).first->second;
+    ctx.server = &txn;
+    ctx.invite = txn.is_invite();
+    txn.user = &ctx;
+    for (const auto& b : bindings) {
+        // Parallel forking to every contact (§16.6), each reached over the flow it
+        // registered from, or through the preloaded Route when one was allowed.
+        const Flow& destination = r.routes_left && r.next_hop ? *r.next_hop : b.flow;
+        start_branch(ctx, r, std::string(without_headers(b.contact)), destination, b.path);
     }
-    r.next_hop = resolve(*uri);
-    if (!r.next_hop) {
-        reply(txn, 503, "Service Unavailable (next hop is not an address this server can reach)");
-        return;
-    }
-    fork(txn, r);
+    finish_if_complete(ctx);
 }
 
 void Proxy::handle_locally(ServerTransaction& txn) {

@@ -71,8 +71,7 @@ std::optional<Stamped> stamp_via(std::string_view item, const Flow& from) {
     }
     if (!reliable(from) && !via->has_rport()) {
         // §18.2.2: over UDP, to the source address at the sent-by port.
-        out.response_flow.remote.port =
-            via->port.value_or(iequals(via->transport, "TLS") ? 5061 : 5060);
+        out.response_flow.remote.port = via->port.value_or(5060);
     }
     return out;
 }

@@ -111,8 +111,10 @@ SipError validate(const Message& msg) {
 }
 
 bool can_answer(const Message& msg) {
-    if (!msg.is_request() || msg.count(HeaderId::CallId) != 1 || msg.count(HeaderId::CSeq) != 1 ||
-        msg.count(HeaderId::From) != 1 || msg.count(HeaderId::To) != 1) {
+    // A response goes back along the top Via (§18.2.2); everything else it echoes (From, To,
+    // Call-ID, CSeq) is copied when present, so a request missing them still gets its 400
+    // (RFC 4475 §3.3.1).
+    if (!msg.is_request()) {
         return false;
     }
     const auto* via = msg.first(HeaderId::Via);
@@ -124,7 +126,7 @@ bool can_answer(const Message& msg) {
         top_ok = parse_via(item).has_value();
         return false;
     });
-    return top_ok && parse_cseq(msg.value(HeaderId::CSeq)).has_value();
+    return top_ok;
 }
 
 } // namespace strowger::sip

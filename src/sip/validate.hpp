@@ -10,8 +10,8 @@ namespace strowger::sip {
 
 SipError validate(const Message& msg);
 
-// Enough of a refused request is readable to answer it (RFC 3261 §8.2.6 copies Via, From, To,
-// Call-ID and CSeq into the response); otherwise it can only be dropped.
+// Enough of a refused request is readable to answer it: a request whose top Via can be read
+// (RFC 3261 §18.2.2 routes the response by it); otherwise it can only be dropped.
 bool can_answer(const Message& msg);
 
 } // namespace strowger::sip

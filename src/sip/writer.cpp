@@ -1,5 +1,7 @@
 #include "sip/writer.hpp"
 
+#include <utility>
+
 #include "sip/header_list.hpp"
 #include "sip/headers.hpp"
 #include "sip/syntax.hpp"
@@ -81,6 +83,12 @@ std::string make_response(const Message& request, int status, std::string_view r
     out.append(reason);
     out.append("\r\n");
     bool first_via = true;
+    // From, To, Call-ID and CSeq once each, even when a broken request repeats them.
+    bool seen_from = false;
+    bool seen_to = false;
+    bool seen_call_id = false;
+    bool seen_cseq = false;
+    auto once = [](bool& seen) { return !std::exchange(seen, true); };
     for (const auto& h : request.headers()) {
         switch (h.id) {
         case HeaderId::Via:
@@ -92,11 +100,24 @@ std::string make_response(const Message& request, int status, std::string_view r
             first_via = false;
             break;
         case HeaderId::From:
+            if (once(seen_from)) {
+                append_header(out, "From", h.value);
+            }
+            break;
         case HeaderId::CallId:
+            if (once(seen_call_id)) {
+                append_header(out, "Call-ID", h.value);
+            }
+            break;
         case HeaderId::CSeq:
-            append_header(out, header_name(h.id), h.value);
+            if (once(seen_cseq)) {
+                append_header(out, "CSeq", h.value);
+            }
             break;
         case HeaderId::To:
+            if (!once(seen_to)) {
+                break;
+            }
             out.append("To: ");
             out.append(h.value);
             if (status > 100 && !options.to_tag.empty() && !has_tag(h.value)) {

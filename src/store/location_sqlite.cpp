@@ -16,7 +16,9 @@ namespace {
 // that a crash may lose this much more of the latest changes.
 constexpr auto kBatchWindow = std::chrono::milliseconds(20);
 
-bool is_live(const sip::Binding& binding, std::int64_t now) { return binding.expires_at > now; }
+bool is_live(const sip::Binding& binding, std::int64_t now) {
+    return binding.expires_at > now;
+}
 
 sip::Bindings live_bindings(const sip::Bindings& all, std::int64_t now) {
     sip::Bindings live;
@@ -94,9 +96,9 @@ std::size_t SqliteLocationStore::binding_count(std::int64_t now) const {
     for (const auto& stripe : stripes_) {
         std::lock_guard lock(stripe.mutex);
         for (const auto& [aor, bindings] : stripe.bindings) {
-            count += static_cast<std::size_t>(std::count_if(
-                bindings.begin(), bindings.end(),
-                [now](const sip::Binding& b) { return is_live(b, now); }));
+            count += static_cast<std::size_t>(
+                std::count_if(bindings.begin(), bindings.end(),
+                              [now](const sip::Binding& b) { return is_live(b, now); }));
         }
     }
     return count;

@@ -33,7 +33,7 @@ public:
     // Opens or creates the database file at `path`, deletes the bindings that expired by
     // `now_unix` and loads the rest. Throws StoreError naming the file when it cannot be
     // opened, created or read.
-    SqliteLocationStore(const std::string& path, std::int64_t now_unix);
+    explicit SqliteLocationStore(const std::string& path, std::int64_t now_unix);
     // Writes everything still queued, then stops the writer thread.
     ~SqliteLocationStore() override;
 

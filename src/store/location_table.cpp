@@ -76,8 +76,7 @@ std::optional<core::Transport> parse_transport(std::string_view text) {
     return std::nullopt;
 }
 
-template <typename T>
-std::optional<T> narrow(std::int64_t value) {
+template <typename T> std::optional<T> narrow(std::int64_t value) {
     if (!std::in_range<T>(value)) {
         return std::nullopt;
     }
@@ -132,11 +131,8 @@ std::optional<sip::Binding> read_binding(const Statement& row) {
 } // namespace
 
 LocationTable::LocationTable(const std::string& path)
-    : db_(open_location_database(path)),
-      begin_(db_, "BEGIN IMMEDIATE"),
-      commit_(db_, "COMMIT"),
-      rollback_(db_, "ROLLBACK"),
-      delete_aor_(db_, "DELETE FROM location_bindings WHERE aor = ?1"),
+    : db_(open_location_database(path)), begin_(db_, "BEGIN IMMEDIATE"), commit_(db_, "COMMIT"),
+      rollback_(db_, "ROLLBACK"), delete_aor_(db_, "DELETE FROM location_bindings WHERE aor = ?1"),
       insert_binding_(db_, "INSERT INTO location_bindings (aor, position, contact, path, "
                            "call_id, cseq, expires_at, q, transport, remote_address, "
                            "remote_port, user_agent) "
@@ -160,7 +156,9 @@ void LocationTable::load(std::int64_t now,
     }
 }
 
-void LocationTable::begin() { begin_.run(); }
+void LocationTable::begin() {
+    begin_.run();
+}
 
 void LocationTable::replace(std::string_view aor, const sip::Bindings& bindings) {
     delete_aor_.bind(1, aor);
@@ -184,7 +182,9 @@ void LocationTable::replace(std::string_view aor, const sip::Bindings& bindings)
     }
 }
 
-void LocationTable::commit() { commit_.run(); }
+void LocationTable::commit() {
+    commit_.run();
+}
 
 void LocationTable::rollback() noexcept {
     try {

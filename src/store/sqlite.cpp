@@ -17,20 +17,24 @@ std::string error_message(sqlite3* db) {
            "': " + sqlite3_errmsg(db);
 }
 
-[[noreturn]] void throw_error(sqlite3* db) { throw StoreError(error_message(db)); }
+[[noreturn]] void throw_error(sqlite3* db) {
+    throw StoreError(error_message(db));
+}
 
 } // namespace
 
-void Database::Close::operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+void Database::Close::operator()(sqlite3* db) const noexcept {
+    sqlite3_close_v2(db);
+}
 
 Database::Database(const std::string& path) : path_(path) {
     sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                   nullptr);
+    const int rc =
+        sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     db_.reset(raw); // SQLite allocates a handle even when opening fails; it must be closed
     if (rc != SQLITE_OK) {
-        throw StoreError("cannot open SQLite database '" + path + "': " +
-                         (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+        throw StoreError("cannot open SQLite database '" + path +
+                         "': " + (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
     }
     // A file we may not write is opened read-only without an error; every write would fail.
     if (sqlite3_db_readonly(raw, "main") == 1) {
@@ -45,7 +49,9 @@ void Database::execute(const char* sql) {
     }
 }
 
-void Statement::Finalize::operator()(sqlite3_stmt* stmt) const noexcept { sqlite3_finalize(stmt); }
+void Statement::Finalize::operator()(sqlite3_stmt* stmt) const noexcept {
+    sqlite3_finalize(stmt);
+}
 
 Statement::Statement(const Database& db, const char* sql) {
     sqlite3_stmt* raw = nullptr;
@@ -89,7 +95,9 @@ void Statement::run() {
     }
 }
 
-void Statement::reset() noexcept { sqlite3_reset(stmt_.get()); }
+void Statement::reset() noexcept {
+    sqlite3_reset(stmt_.get());
+}
 
 std::int64_t Statement::int_column(int index) const {
     return sqlite3_column_int64(stmt_.get(), index);
