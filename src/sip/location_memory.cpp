@@ -18,9 +18,10 @@ Bindings MemoryLocationStore::update(std::string_view aor, std::int64_t now,
                                      const std::function<bool(Bindings&)>& change) {
     std::lock_guard lock(mutex_);
     auto it = bindings_.find(aor);
-    Bindings current = it == bindings_.end() ? Bindings{} : unexpired(it->second, now);
+    Bindings stored = it == bindings_.end() ? Bindings{} : unexpired(it->second, now);
+    Bindings current = stored;
     if (!change(current)) {
-        return current;
+        return stored; // the change is abandoned, edits and all
     }
     if (current.empty()) {
         if (it != bindings_.end()) {

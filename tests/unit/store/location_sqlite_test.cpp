@@ -28,9 +28,8 @@ public:
     TempDir() {
         static std::atomic<unsigned> counter{0};
         const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-        path_ = fs::temp_directory_path() /
-                ("strowger-store-" + std::to_string(::getpid()) + "-" + test->name() + "-" +
-                 std::to_string(counter++));
+        path_ = fs::temp_directory_path() / ("strowger-store-" + std::to_string(::getpid()) + "-" +
+                                             test->name() + "-" + std::to_string(counter++));
         fs::remove_all(path_);
         fs::create_directories(path_);
     }
@@ -88,12 +87,11 @@ TEST(SqliteLocationStore, UpdateThenLookup) {
     EXPECT_EQ(location.binding_count(kNow), 2U);
 
     // `change` sees what is stored and edits it.
-    const auto after = location.update("sip:alice@example.com", kNow,
-                                       [&](sip::Bindings& current) {
-                                           EXPECT_EQ(current, alice);
-                                           current.pop_back();
-                                           return true;
-                                       });
+    const auto after = location.update("sip:alice@example.com", kNow, [&](sip::Bindings& current) {
+        EXPECT_EQ(current, alice);
+        current.pop_back();
+        return true;
+    });
     EXPECT_EQ(after, sip::Bindings{alice.front()});
     EXPECT_EQ(location.lookup("sip:alice@example.com", kNow), after);
 }
@@ -163,8 +161,8 @@ TEST(SqliteLocationStore, BindingsSurviveReopening) {
     over_v6.expires_at = kNow + 120;
     over_v6.q = 0;
     over_v6.flow.transport = core::Transport::Udp;
-    over_v6.flow.remote = core::IpEndpoint::v6(
-        {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07}, 5062);
+    over_v6.flow.remote =
+        core::IpEndpoint::v6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x07}, 5062);
 
     sip::Binding over_wss = binding("sip:k3l2@df7jal23ls0d.invalid;transport=ws", kNow + 600);
     over_wss.flow.transport = core::Transport::Wss;
@@ -292,6 +290,23 @@ TEST(SqliteLocationStore, ConcurrentUpdatesAreAllPersisted) {
             EXPECT_EQ(found.front().cseq, 2U) << aor(t, i);
         }
     }
+}
+
+TEST(SqliteLocationStore, FailedWritesLeaveMemoryServing) {
+    TempDir dir;
+    SqliteLocationStore location(dir.database(), kNow);
+    store(location, "sip:alice@example.com", {binding("sip:alice@192.0.2.1", kNow + 3600)});
+    location.flush();
+    {
+        // Someone breaks the file behind the store's back: every later write fails.
+        Database db(dir.database());
+        db.execute("DROP TABLE location_bindings");
+    }
+    const sip::Bindings bob{binding("sip:bob@192.0.2.2", kNow + 3600)};
+    store(location, "sip:bob@example.com", bob);
+    location.flush(); // the failure is logged, and flush() does not wait for a retry
+    EXPECT_EQ(location.lookup("sip:bob@example.com", kNow), bob);
+    EXPECT_EQ(location.binding_count(kNow), 2U);
 }
 
 TEST(SqliteLocationStore, MissingDirectoryThrowsNamingThePath) {
