@@ -174,7 +174,14 @@ void Server::run() {
                  shards_.size(), list(config_.sip.listen), list(config_.stun_listen));
 
     main_loop.run();
+    bool failed = false;
+    for (const auto& s : shards_) {
+        failed = failed || s->shard.failed();
+    }
     stop();
+    if (failed) {
+        throw std::runtime_error("a shard stopped on an internal error (logged above)");
+    }
 }
 
 void Server::stop() {

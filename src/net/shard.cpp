@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <future>
 
 namespace strowger::net {
@@ -50,14 +51,23 @@ void Shard::start() {
         try {
             io_.run();
         } catch (const std::exception& e) {
-            // The packet path does not throw; reaching here is a bug worth a loud line.
+            // The packet path does not throw; reaching here is a bug worth a loud line. A
+            // server with a dead shard would silently lose the flows the kernel gives it, so
+            // the whole process is asked to stop (and exits with an error).
             spdlog::critical("shard {}: stopped by exception: {}", index_, e.what());
+            failed_ = true;
+            std::raise(SIGTERM);
         }
     });
 }
 
 void Shard::stop(std::function<void()> on_stop) {
     if (!thread_.joinable()) {
+        return;
+    }
+    if (failed_) {
+        thread_.join(); // its loop is gone: what it owned is closed from here
+        on_stop();
         return;
     }
     std::promise<void> closed;

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -42,6 +43,8 @@ public:
     void post(std::function<void()> fn);
 
     void start();
+    // The shard's loop ended with an exception (a bug); the process has been asked to stop.
+    [[nodiscard]] bool failed() const noexcept { return failed_; }
     // Runs `on_stop` on the shard's thread (to close what it owns), then stops and joins.
     void stop(std::function<void()> on_stop);
 
@@ -55,6 +58,7 @@ private:
     boost::asio::steady_timer wheel_timer_;
     std::optional<core::TimerWheel::TimePoint> armed_for_;
     std::thread thread_;
+    std::atomic<bool> failed_{false};
 };
 
 } // namespace strowger::net

@@ -60,8 +60,11 @@ def free_port(kind=socket.SOCK_DGRAM, host="127.0.0.1"):
 class Server:
     """One `strowger serve` process. Use as a context manager."""
 
-    def __init__(self, *settings, threads=1, expect_start=True):
-        self.data_dir = tempfile.mkdtemp(prefix="strowger-it-")
+    def __init__(self, *settings, threads=1, expect_start=True, data_dir=None):
+        # A given data_dir is the test's to keep (e.g. to restart on the same store); only a
+        # directory made here is removed on exit.
+        self.owns_data_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="strowger-it-")
         self.args = [BINARY, "serve", "--set", f"general.data_dir={self.data_dir}",
                      "--set", f"general.threads={threads}"]
         # Every service gets free loopback ports unless the test chose its own, so tests never
@@ -95,7 +98,8 @@ class Server:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.owns_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def output(self):
         with open(self.log_path) as f:
