@@ -25,8 +25,9 @@ TcpConnection::TcpConnection(TcpListener& owner, Shard& shard,
       id_(shard.next_connection_id()),
       idle_timeout_(idle_timeout),
       connecting_(connect),
-      // Room for one maximal message plus the start of the next.
-      in_(handler.max_message_size() + 4096),
+      // Most messages fit here; the buffer grows only for a larger one (an idle connection
+      // should cost little: servers keep tens of thousands of them).
+      in_(kInitialBuffer),
       last_activity_(shard.now()) {}
 
 TcpConnection::~TcpConnection() { shard_.cancel(idle_timer_); }
@@ -110,9 +111,18 @@ void TcpConnection::on_read(std::size_t n) {
     std::memmove(in_.data(), in_.data() + offset, in_size_ - offset);
     in_size_ -= offset;
     if (in_size_ == in_.size()) {
-        spdlog::debug("tcp {}: message larger than {} bytes, closing", peer_.to_string(),
-                      handler_.max_message_size());
-        close();
+        // Room for one maximal message plus the start of the next, and no more.
+        const auto limit = handler_.max_message_size() + 4096;
+        if (in_.size() >= limit) {
+            spdlog::debug("tcp {}: message larger than {} bytes, closing", peer_.to_string(),
+                          handler_.max_message_size());
+            close();
+        } else {
+            in_.resize(std::min(2 * in_.size(), limit));
+        }
+    } else if (in_size_ == 0 && in_.size() > kInitialBuffer) {
+        in_.resize(kInitialBuffer);
+        in_.shrink_to_fit(); // a burst of large messages is over
     }
     read_more();
 }

@@ -21,6 +21,7 @@ class TcpListener;
 
 class TcpConnection final : public StreamWriter {
 public:
+    static constexpr std::size_t kInitialBuffer = 4096;
     // Replies queued for a peer that does not read beyond this close the connection.
     static constexpr std::size_t kMaxQueuedOutput = 1 << 20;
 
