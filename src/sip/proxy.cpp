@@ -204,28 +204,21 @@ void Proxy::on_handed_over(Message&& message, const Flow& from) {
 }
 
 void Proxy::answer_invalid(const Message& msg, SipError error, const Flow& from) {
-    // Answer where §18.2.2 says when the Via is readable, else back to the source.
+    // Where §18.2.2 says when the top Via is readable (stamped as on any request), otherwise
+    // back to the source, the only address known.
     Flow to = from;
     std::string top_via;
     if (const auto* via_field = msg.first(HeaderId::Via)) {
-        auto item = split_first_item(via_field->value).item;
-        if (auto via = parse_via(item); via && !core::is_stream(from.transport)) {
-            if (!via->has_rport()) {
-                to.remote.port = via->port.value_or(5060);
-            }
-            top_via = std::string(item) + ";received=" + from.remote.address_string();
+        if (auto stamped = stamp_top_via(split_first_item(via_field->value).item, from)) {
+            to = stamped->response_flow;
+            top_via = std::move(stamped->via);
         }
     }
-    auto response = make_error_response(msg, error, new_tag());
-    if (!top_via.empty()) {
-        // The stamped Via is informational here; the datagram goes to `to` either way.
-        response = make_response(msg, error == SipError::UnsupportedVersion ? 505 : 400,
-                                 error == SipError::UnsupportedVersion ? "Version Not Supported"
-                                                                       : describe(error),
-                                 {.to_tag = new_tag(), .top_via = top_via});
-    }
+    const bool version = error == SipError::UnsupportedVersion;
     ++stats_.local_replies;
-    layer_.send(to, response);
+    layer_.send(to, make_response(msg, version ? 505 : 400,
+                                  version ? "Version Not Supported" : describe(error),
+                                  {.to_tag = new_tag(), .top_via = top_via}));
 }
 
 // ---- requests -----------------------------------------------------------------------------
@@ -516,7 +509,9 @@ void Proxy::on_response(ClientTransaction& txn, const Message& response) {
     const int code = response.status_code();
     auto* branch = static_cast<Branch*>(txn.user);
     if (branch == nullptr) {
-        if (code >= 200 && code < 300) {
+        // A branch given up on: its late 2xx still goes up (§16.7 step 5). Answers to our own
+        // CANCELs end here.
+        if (code >= 200 && code < 300 && txn.request().method() != "CANCEL") {
             forward_statelessly(response);
         }
         return;
@@ -703,7 +698,7 @@ void Proxy::send_cancel(Branch& branch) {
     // §9.1: without a final response 64*T1 after the CANCEL, the branch is given up.
     branch.cancel_guard = timers_.schedule_after(64 * config_.timers.t1, [this, &branch] {
         auto& ctx = *branch.ctx;
-        release(branch);
+        abandon(branch);
         branch_finished(branch, 408, nullptr);
         finish_if_complete(ctx);
     });
@@ -723,10 +718,19 @@ void Proxy::on_timer_c(Branch& branch) {
         send_cancel(branch);
         return;
     }
+    // Still listening: should the phone start ringing late, it gets its CANCEL then (§9.1).
+    branch.cancel_wanted = true;
     auto& ctx = *branch.ctx;
-    release(branch);
     branch_finished(branch, 408, nullptr);
     finish_if_complete(ctx);
+}
+
+// Ends the branch's client transaction now: the callee ignored our CANCEL.
+void Proxy::abandon(Branch& branch) {
+    if (auto* txn = branch.txn) {
+        release(branch);
+        layer_.abandon(*txn);
+    }
 }
 
 // Stops listening to the branch's client transaction, which lives on until its own timers

@@ -124,6 +124,7 @@ private:
     void forward_response(Context& ctx, int status, std::string bytes);
     void on_timer_c(Branch& branch);
     void release(Branch& branch);
+    void abandon(Branch& branch);
 
     [[nodiscard]] bool serves_domain(const Uri& uri) const;
     [[nodiscard]] std::optional<Flow> resolve(const Uri& uri) const;

@@ -42,19 +42,16 @@ std::optional<std::size_t> find_valueless_param(std::string_view item, std::stri
     return std::nullopt;
 }
 
-// The top Via as the transport stamps it (§18.2.1, RFC 3581 §4): received= when the source
-// address differs from sent-by (always when rport was asked for), rport=<source port>.
-struct Stamped {
-    std::string via;
-    Flow response_flow;
-};
+Duration ms(std::chrono::milliseconds d) { return std::chrono::duration_cast<Duration>(d); }
 
-std::optional<Stamped> stamp_via(std::string_view item, const Flow& from) {
+} // namespace
+
+std::optional<StampedVia> stamp_top_via(std::string_view item, const Flow& from) {
     auto via = parse_via(item);
     if (!via) {
         return std::nullopt;
     }
-    Stamped out{std::string(item), from};
+    StampedVia out{std::string(item), from};
     auto source = from.remote.address_string();
     auto host = via->host;
     if (!host.empty() && host.front() == '[') {
@@ -75,10 +72,6 @@ std::optional<Stamped> stamp_via(std::string_view item, const Flow& from) {
     }
     return out;
 }
-
-Duration ms(std::chrono::milliseconds d) { return std::chrono::duration_cast<Duration>(d); }
-
-} // namespace
 
 std::string server_transaction_key(const Message& request, std::string_view method) {
     auto item = top_via_item(request);
@@ -364,7 +357,7 @@ void TransactionLayer::receive_request(Message&& request, const Flow& from) {
         tu_.on_ack(std::move(request), from);
         return;
     }
-    auto stamped = stamp_via(top_via_item(request), from);
+    auto stamped = stamp_top_via(top_via_item(request), from);
     if (!stamped) {
         return;
     }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -182,6 +183,10 @@ public:
     ClientTransaction& start_client(std::string_view branch, Message&& request,
                                     const Flow& destination);
 
+    // Ends a client transaction the TU has given up on (§9.1: no final response 64*T1 after
+    // its CANCEL). The TU hears on_terminated() for it, from a timer.
+    void abandon(ClientTransaction& txn) { terminate_later(txn); }
+
     // The INVITE server transaction a CANCEL targets (§9.2), if it is still here.
     [[nodiscard]] ServerTransaction* find_invite_for_cancel(const Message& cancel) const;
 
@@ -213,6 +218,15 @@ private:
     std::unordered_map<std::string, std::unique_ptr<ClientTransaction>> clients_;
     TransactionStats stats_;
 };
+
+// The top Via value as the transport stamps it on receipt (§18.2.1, RFC 3581 §4): received=
+// when the source address differs from sent-by (always when rport was asked for), and
+// rport=<source port>; and where responses go (§18.2.2). Nothing when the value is malformed.
+struct StampedVia {
+    std::string via;
+    Flow response_flow;
+};
+std::optional<StampedVia> stamp_top_via(std::string_view via_value, const Flow& from);
 
 // RFC 3261 §17.2.3 key of a request's server transaction: top Via branch, sent-by and method
 // (ACK and CANCEL-target lookups use INVITE). Requests without an RFC 3261 branch get an

@@ -111,22 +111,10 @@ SipError validate(const Message& msg) {
 }
 
 bool can_answer(const Message& msg) {
-    // A response goes back along the top Via (§18.2.2); everything else it echoes (From, To,
-    // Call-ID, CSeq) is copied when present, so a request missing them still gets its 400
-    // (RFC 4475 §3.3.1).
-    if (!msg.is_request()) {
-        return false;
-    }
-    const auto* via = msg.first(HeaderId::Via);
-    if (via == nullptr) {
-        return false;
-    }
-    bool top_ok = false;
-    split_list(via->value, [&](std::string_view item) {
-        top_ok = parse_via(item).has_value();
-        return false;
-    });
-    return top_ok;
+    // A response goes back along the top Via (§18.2.2), or when that cannot be read, to the
+    // source address; everything else it echoes (From, To, Call-ID, CSeq) is copied when
+    // present, so a request missing them still gets its 400 (RFC 4475 §3.3.1).
+    return msg.is_request() && msg.first(HeaderId::Via) != nullptr;
 }
 
 } // namespace strowger::sip

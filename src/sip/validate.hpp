@@ -10,8 +10,9 @@ namespace strowger::sip {
 
 SipError validate(const Message& msg);
 
-// Enough of a refused request is readable to answer it: a request whose top Via can be read
-// (RFC 3261 §18.2.2 routes the response by it); otherwise it can only be dropped.
+// Enough of a refused request is there to answer it: a request with a Via (RFC 3261 §18.2.2
+// routes the response by it, or by the source address when it is unreadable); a request
+// without one can only be dropped.
 bool can_answer(const Message& msg);
 
 } // namespace strowger::sip
