@@ -5,14 +5,6 @@
 namespace strowger::sip {
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = to_lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 void append_normalised_user(std::string& out, std::string_view user) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     for (std::size_t i = 0; i < user.size(); ++i) {

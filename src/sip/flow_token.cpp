@@ -1,5 +1,7 @@
 #include "sip/flow_token.hpp"
 
+#include "sip/syntax.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -36,16 +38,6 @@ std::array<std::uint8_t, 32> mac(const FlowTokens::Key& key, const std::vector<s
     return out;
 }
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return -1;
-}
-
 } // namespace
 
 std::string FlowTokens::encode(const Flow& flow) const {
@@ -68,8 +60,8 @@ std::optional<Flow> FlowTokens::decode(std::string_view token) const {
     std::vector<std::uint8_t> data;
     data.reserve(token.size() / 2);
     for (std::size_t i = 0; i < token.size(); i += 2) {
-        int hi = hex_digit(token[i]);
-        int lo = hex_digit(token[i + 1]);
+        int hi = hex_value(token[i]);
+        int lo = hex_value(token[i + 1]);
         if (hi < 0 || lo < 0) {
             return std::nullopt;
         }

@@ -4,14 +4,6 @@ namespace strowger::sip {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = to_lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 // Reads one character of `s` at `i`, decoding an escape; advances `i`.
 int next_unescaped(std::string_view s, std::size_t& i) {
     if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&

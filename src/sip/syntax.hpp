@@ -91,6 +91,15 @@ inline bool is_list_special(char c) {
     return (detail::kTable[static_cast<unsigned char>(c)] & detail::kListSpecial) != 0;
 }
 
+// The value of a hex digit, or -1.
+inline int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = static_cast<char>(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 inline char to_lower(char c) { return detail::kLower[static_cast<unsigned char>(c)]; }
 // ASCII case-insensitive equality (header and parameter names, schemes, hosts).
 inline bool iequals(std::string_view a, std::string_view b) {

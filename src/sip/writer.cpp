@@ -255,41 +255,41 @@ std::string strip_top_via(const Message& response) {
     return out;
 }
 
-std::string make_ack_for_failure(const Message& request, const Message& response) {
-    std::string out;
-    out.reserve(512);
-    out.append("ACK ");
-    out.append(request.request_uri());
-    out.append(" SIP/2.0\r\n");
-    append_header(out, "Via", first_via_value(request));
-    copy_fields(out, request, HeaderId::Route);
-    append_header(out, "Max-Forwards", "70");
-    append_header(out, "From", request.value(HeaderId::From));
-    append_header(out, "To", response.value(HeaderId::To));
-    append_header(out, "Call-ID", request.value(HeaderId::CallId));
-    append_cseq(out, request, "ACK");
-    out.append("Content-Length: 0\r\n\r\n");
-    return out;
-}
+namespace {
 
-std::string make_cancel(const Message& request, std::string_view reason) {
+// The requests a client transaction makes of its own request (§9.1, §17.1.1.3): same
+// Request-URI, top Via, Route, From, Call-ID and CSeq number; only the method, To and Reason
+// differ.
+std::string make_sibling_request(const Message& request, std::string_view method,
+                                 std::string_view to, std::string_view reason) {
     std::string out;
     out.reserve(512);
-    out.append("CANCEL ");
+    out.append(method);
+    out.push_back(' ');
     out.append(request.request_uri());
     out.append(" SIP/2.0\r\n");
     append_header(out, "Via", first_via_value(request));
     copy_fields(out, request, HeaderId::Route);
     append_header(out, "Max-Forwards", "70");
     append_header(out, "From", request.value(HeaderId::From));
-    append_header(out, "To", request.value(HeaderId::To));
+    append_header(out, "To", to);
     append_header(out, "Call-ID", request.value(HeaderId::CallId));
-    append_cseq(out, request, "CANCEL");
+    append_cseq(out, request, method);
     if (!reason.empty()) {
         append_header(out, "Reason", reason);
     }
     out.append("Content-Length: 0\r\n\r\n");
     return out;
+}
+
+} // namespace
+
+std::string make_ack_for_failure(const Message& request, const Message& response) {
+    return make_sibling_request(request, "ACK", response.value(HeaderId::To), {});
+}
+
+std::string make_cancel(const Message& request, std::string_view reason) {
+    return make_sibling_request(request, "CANCEL", request.value(HeaderId::To), reason);
 }
 
 } // namespace strowger::sip

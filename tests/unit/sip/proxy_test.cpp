@@ -11,8 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/timer_service.hpp"
-#include "core/timer_wheel.hpp"
+#include "core/simulated_timers.hpp"
 #include "sip/header_list.hpp"
 #include "sip/headers.hpp"
 #include "sip/proxy.hpp"
@@ -24,28 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 using core::TimerService;
 
-// A TimerService on a clock that only moves when the test says so.
-class FakeTimers final : public TimerService {
-public:
-    TimerId schedule_after(Duration delay, Callback callback) override {
-        return wheel_.schedule_after(now_, delay, std::move(callback));
-    }
-    bool cancel(TimerId id) override { return wheel_.cancel(id); }
-    [[nodiscard]] TimePoint now() const override { return now_; }
-
-    // One wheel tick at a time, so timers fire at their deadlines and re-arm from there.
-    void run_for(Duration span) {
-        const auto end = now_ + span;
-        while (now_ < end) {
-            now_ = std::min(now_ + wheel_.tick(), end);
-            wheel_.advance(now_);
-        }
-    }
-
-private:
-    TimePoint now_{};
-    core::TimerWheel wheel_{TimePoint{}};
-};
+using FakeTimers = core::SimulatedTimers;
 
 struct Sent {
     Flow to;

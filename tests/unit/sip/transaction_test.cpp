@@ -9,8 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/timer_service.hpp"
-#include "core/timer_wheel.hpp"
+#include "core/simulated_timers.hpp"
 #include "sip/headers.hpp"
 #include "sip/transaction.hpp"
 #include "sip/writer.hpp"
@@ -21,34 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using core::TimerService;
 
-// A TimerService on a clock that only moves when the test says so.
-class FakeTimers final : public TimerService {
-public:
-    TimerId schedule_after(Duration delay, Callback callback) override {
-        return wheel_.schedule_after(now_, delay, std::move(callback));
-    }
-    bool cancel(TimerId id) override { return wheel_.cancel(id); }
-    [[nodiscard]] TimePoint now() const override { return now_; }
-
-    // Moves the clock forward one wheel tick at a time, so timers fire at their own deadlines
-    // and see the right "now" when they re-arm.
-    void run_for(Duration span) {
-        const auto end = now_ + span;
-        while (now_ < end) {
-            now_ = std::min(now_ + wheel_.tick(), end);
-            wheel_.advance(now_);
-        }
-    }
-    [[nodiscard]] std::size_t pending() const { return wheel_.size(); }
-    // Milliseconds of simulated time since the test began.
-    [[nodiscard]] long long elapsed_ms() const {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(now_ - TimePoint{}).count();
-    }
-
-private:
-    TimePoint now_{};
-    core::TimerWheel wheel_{TimePoint{}};
-};
+using FakeTimers = core::SimulatedTimers;
 
 struct Sent {
     long long at_ms;
