@@ -32,16 +32,44 @@ bool UdpEndpoint::send_to(const core::IpEndpoint& to, std::span<const std::uint8
     if (closed_) {
         return false;
     }
-    sockaddr_storage ss{};
-    auto length = to.to_sockaddr(ss);
+    QueuedSend send{};
+    send.to_length = to.to_sockaddr(send.to);
+    if (in_batch_) {
+        send.offset = queued_bytes_.size();
+        send.length = bytes.size();
+        queued_bytes_.insert(queued_bytes_.end(), bytes.begin(), bytes.end());
+        queued_.push_back(send);
+        return true;
+    }
     auto n = ::sendto(socket_.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT,
-                      reinterpret_cast<const sockaddr*>(&ss), length);
+                      reinterpret_cast<const sockaddr*>(&send.to), send.to_length);
     if (n < 0) {
         ++stats_.send_failed;
         return false;
     }
     ++stats_.sent;
     return true;
+}
+
+void UdpEndpoint::flush_queued() {
+    std::size_t next = 0;
+    while (next < queued_.size()) {
+        unsigned count = 0;
+        for (; count < kBatch && next + count < queued_.size(); ++count) {
+            auto& q = queued_[next + count];
+            tx_iov_[count] = {queued_bytes_.data() + q.offset, q.length};
+            auto& hdr = tx_msgs_[count].msg_hdr;
+            hdr = {};
+            hdr.msg_name = &q.to;
+            hdr.msg_namelen = q.to_length;
+            hdr.msg_iov = &tx_iov_[count];
+            hdr.msg_iovlen = 1;
+        }
+        flush(count);
+        next += count;
+    }
+    queued_.clear();
+    queued_bytes_.clear();
 }
 
 void UdpEndpoint::close() {
@@ -80,6 +108,7 @@ void UdpEndpoint::drain() {
             return;
         }
         unsigned replies = 0;
+        in_batch_ = true;
         for (int i = 0; i < n; ++i) {
             auto& msg = rx_msgs_[static_cast<unsigned>(i)];
             ++stats_.received;
@@ -109,7 +138,9 @@ void UdpEndpoint::drain() {
             out.msg_iovlen = 1;
             ++replies;
         }
+        in_batch_ = false;
         flush(replies);
+        flush_queued();
         if (static_cast<unsigned>(n) < kBatch) {
             return; // the socket is drained
         }

@@ -35,7 +35,10 @@ public:
 
     void start();
     void close();
-    // Sends one datagram at once (outside the receive batch). False when the kernel refuses.
+    // Sends one datagram. While the endpoint is handing a received batch to its handler, sends
+    // are queued and leave together in one sendmmsg at the end of the batch (a proxy answers
+    // 100 Trying and forwards the INVITE for one datagram in); otherwise at once. False when
+    // the kernel refuses an immediate send.
     bool send_to(const core::IpEndpoint& to, std::span<const std::uint8_t> bytes);
     [[nodiscard]] const UdpStats& stats() const noexcept { return stats_; }
     [[nodiscard]] const core::ListenSpec& spec() const noexcept { return spec_; }
@@ -48,6 +51,7 @@ private:
     void wait_readable();
     void drain();
     void flush(unsigned count);
+    void flush_queued();
 
     core::ListenSpec spec_;
     boost::asio::ip::udp::socket socket_;
@@ -63,6 +67,16 @@ private:
     std::array<iovec, kBatch> tx_iov_{};
     UdpStats stats_;
     bool closed_ = false;
+    // Sends made while a batch is being handled (see send_to).
+    bool in_batch_ = false;
+    struct QueuedSend {
+        sockaddr_storage to;
+        socklen_t to_length;
+        std::size_t offset;
+        std::size_t length;
+    };
+    std::vector<QueuedSend> queued_;
+    std::vector<std::uint8_t> queued_bytes_;
 };
 
 } // namespace strowger::net
