@@ -22,8 +22,9 @@ class TcpListener;
 class TcpConnection final : public StreamWriter {
 public:
     static constexpr std::size_t kInitialBuffer = 4096;
-    // Replies queued for a peer that does not read beyond this close the connection.
-    static constexpr std::size_t kMaxQueuedOutput = 1 << 20;
+    // Output queued for a peer that does not read beyond this closes the connection. Generous,
+    // because one connection may carry every call of a gateway or a busy softphone.
+    static constexpr std::size_t kMaxQueuedOutput = 4 << 20;
 
     // An accepted connection (start() begins reading), or with `connect` set an outbound one
     // still to be connected (start() connects; writes queue meanwhile).
