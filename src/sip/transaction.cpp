@@ -165,6 +165,10 @@ void ServerTransaction::respond(int status, std::string bytes) {
         layer_.terminate_later(*this); // Timer J is zero on reliable transports
     } else {
         end_timer_ = timers.schedule_after(64 * ms(cfg.t1), [this] { layer_.destroy(*this); });
+        // For Timer J's 32 s only the final response is needed again: a registrar answering
+        // thousands of REGISTERs a second should not hold every request that long.
+        request_ = Message{};
+        top_via_ = std::string{};
     }
 }
 

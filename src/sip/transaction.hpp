@@ -64,6 +64,8 @@ class ServerTransaction {
 public:
     enum class State : std::uint8_t { Trying, Proceeding, Completed, Confirmed, Accepted };
 
+    // The request; empty once a non-INVITE transaction over UDP has sent its final response
+    // (Timer J then only needs that response).
     [[nodiscard]] const Message& request() const noexcept { return request_; }
     // Where responses go: the request's connection, or over UDP the source address at the
     // sent-by (or rport) port (§18.2.2, RFC 3581).
