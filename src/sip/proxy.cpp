@@ -124,6 +124,7 @@ struct Proxy::Route {
     bool routes_left = false;       // a Route value not ours remains: it is the next hop
     std::optional<Flow> token_flow; // from the last of our Route values (in-dialog)
     std::optional<Flow> next_hop;
+    std::uint32_t loop_hash = 0; // of the request as received, for our Via branches
 };
 
 struct Proxy::Branch {
@@ -223,11 +224,12 @@ void Proxy::answer_invalid(const Message& msg, SipError error, const Flow& from)
 
 // ---- requests -----------------------------------------------------------------------------
 
-int Proxy::check_request(const Message& request, std::string* extra_headers) {
+int Proxy::check_request(const Message& request, Checked& out, std::string* extra_headers) {
     auto uri = parse_uri(request.request_uri());
     if (!uri || uri->scheme != Uri::Scheme::Sip) {
         return 416; // §16.3 step 2 (sips too: no TLS transport is offered)
     }
+    out.uri = *uri;
     if (const auto* h = request.first(HeaderId::MaxForwards)) {
         auto mf = parse_max_forwards(h->value);
         bool to_us = request.method() == "OPTIONS" && identity_.is_own(*uri) && !uri->has_user();
@@ -238,6 +240,7 @@ int Proxy::check_request(const Message& request, std::string* extra_headers) {
     // Step 4: our own Via with the branch we would compute now means the request looped.
     bool looped = false;
     const std::uint32_t hash = loop_hash(request);
+    out.loop_hash = hash;
     for_each_value(request, HeaderId::Via, [&](std::string_view item) {
         auto via = parse_via(item);
         if (via && via->branch() && identity_.is_own_sent_by(via->host, via->port.value_or(5060))) {
@@ -298,7 +301,8 @@ bool Proxy::route(const Message& request, Route& r) {
 void Proxy::on_request(ServerTransaction& txn) {
     const auto& request = txn.request();
     std::string extra;
-    if (int status = check_request(request, &extra); status != 0) {
+    Checked checked;
+    if (int status = check_request(request, checked, &extra); status != 0) {
         reply(txn, status, reason_phrase(status), extra);
         return;
     }
@@ -307,11 +311,12 @@ void Proxy::on_request(ServerTransaction& txn) {
         return;
     }
     Route r;
+    r.loop_hash = checked.loop_hash;
     if (!route(request, r)) {
         reply(txn, 400, describe(SipError::BadRoute));
         return;
     }
-    auto uri = parse_uri(request.request_uri());
+    const Uri* uri = &checked.uri;
     if (r.pop > 0) {
         // Routed through us (a dialog's route set): on to the next Route or the target.
         if (!r.next_hop) {
@@ -423,7 +428,7 @@ void Proxy::fork(ServerTransaction& txn, const Route& r) {
 void Proxy::start_branch(Context& ctx, const Route& r, std::string request_uri,
                          const Flow& destination, std::string_view push_routes) {
     const auto& request = ctx.server->request();
-    auto branch_id = mint_branch(shard_, loop_hash(request), ++counter_);
+    auto branch_id = mint_branch(shard_, r.loop_hash, ++counter_);
     auto via = via_for(destination.transport, branch_id);
 
     std::string rr_out;
@@ -477,10 +482,12 @@ void Proxy::on_ack(Message&& ack, const Flow& from) {
     // The ACK for a 2xx is a request of its own, routed by the dialog's Route set and
     // forwarded without a transaction (§16.11); it is never answered.
     std::string ignored;
-    if (check_request(ack, &ignored) != 0) {
+    Checked checked;
+    if (check_request(ack, checked, &ignored) != 0) {
         return;
     }
     Route r;
+    r.loop_hash = checked.loop_hash;
     if (!route(ack, r) || (r.pop == 0 && !r.routes_left) || !r.next_hop) {
         return; // not routed through us, or to nowhere we can reach: absorbed
     }
@@ -494,7 +501,7 @@ bool Proxy::forward_stateless(const Message& request, const Route& r) {
     if (const auto* via = request.first(HeaderId::Via)) {
         h.add(split_first_item(via->value).item);
     }
-    auto branch = mint_branch(shard_, loop_hash(request), h.h);
+    auto branch = mint_branch(shard_, r.loop_hash, h.h);
     ForwardEdits edits;
     auto via = via_for(r.next_hop->transport, branch);
     edits.via = via;

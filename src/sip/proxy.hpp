@@ -104,8 +104,13 @@ private:
     void on_terminated(ClientTransaction& txn) override;
 
     void answer_invalid(const Message& msg, SipError error, const Flow& from);
+    // What the §16.3 checks learnt about a request, kept for routing it.
+    struct Checked {
+        Uri uri;                     // the Request-URI
+        std::uint32_t loop_hash = 0; // see loop_hash()
+    };
     // §16.3 steps 2-5; a refusal status, or 0 to go on.
-    int check_request(const Message& request, std::string* extra_headers);
+    int check_request(const Message& request, Checked& out, std::string* extra_headers);
     bool route(const Message& request, Route& route);
     void handle_locally(ServerTransaction& txn);
     void handle_cancel(ServerTransaction& txn);

@@ -23,7 +23,7 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import SKIP_CODE, Server, free_port, require_tool, run_tests
+from harness import Server, free_port, missing_requirement, require_tool, run_tests
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "baresip"
 STEP_TIMEOUT = 10  # seconds any one step (start, register, answer, hang up, quit) may take
@@ -66,12 +66,7 @@ def require_baresip_modules():
     """Missing modules are treated like a missing tool: a failure under CI, a skip elsewhere."""
     if baresip_module_dir() is not None:
         return
-    message = f"baresip modules {', '.join(MODULES)} not found in any of {MODULE_DIRS}"
-    if os.environ.get("CI") == "true":
-        print(f"FAILED: {message}", file=sys.stderr)
-        sys.exit(1)
-    print(f"SKIPPING: {message}", file=sys.stderr)
-    sys.exit(SKIP_CODE)
+    missing_requirement(f"baresip modules {', '.join(MODULES)} not found in any of {MODULE_DIRS}")
 
 
 def fill(template, **values):

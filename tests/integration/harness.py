@@ -28,16 +28,20 @@ BINARY = os.environ.get("STROWGER_BINARY", "")
 SKIP_CODE = 77  # ctest SKIP_RETURN_CODE: a missing tool on a developer's machine
 
 
-def require_tool(name):
-    """A missing tool fails the run under CI and skips loudly elsewhere."""
-    if shutil.which(name):
-        return
-    message = f"required test tool '{name}' is not installed (the README's test command installs it)"
+def missing_requirement(message):
+    """Something a test needs is missing: a failure under CI, a loud skip elsewhere."""
     if os.environ.get("CI") == "true":
         print(f"FAILED: {message}", file=sys.stderr)
         sys.exit(1)
     print(f"SKIPPING: {message}", file=sys.stderr)
     sys.exit(SKIP_CODE)
+
+
+def require_tool(name):
+    """A missing tool fails the run under CI and skips loudly elsewhere."""
+    if not shutil.which(name):
+        missing_requirement(f"required test tool '{name}' is not installed "
+                            "(the README's test command installs it)")
 
 
 def free_port(kind=socket.SOCK_DGRAM, host="127.0.0.1"):
