@@ -16,10 +16,11 @@ build_packages=(cmake ninja-build g++ pkg-config libboost-dev libspdlog-dev libf
 # What the tests drive or link: GoogleTest, Google Benchmark, coturn's STUN/TURN tools,
 # Debian's classic STUN client, Python for the integration scripts, clang with libFuzzer and
 # the sanitizer runtimes for the fuzz build, the SIP parsers the benchmarks compare with, and
-# the SIP peers: sipp, baresip (with tshark to count its RTP) and Kamailio for comparison.
+# the SIP peers: sipp, baresip (with tshark to count its RTP) and Kamailio for comparison, and
+# iproute2 with nftables for the NAT lab's namespaces and NAT routers.
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev coturn stun-client python3
                clang libclang-rt-14-dev libosip2-dev libsofia-sip-ua-dev
-               sip-tester baresip-core tshark kamailio)
+               sip-tester baresip-core tshark kamailio iproute2 nftables)
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -102,12 +102,78 @@ std::vector<std::string> as_domain_list(const std::string& key, const toml::node
     return domains;
 }
 
+// An IP address literal (no port), kept as text; empty is allowed (the default).
+std::string as_address(const std::string& key, const toml::node& node) {
+    auto text = as_string(key, node);
+    if (!text.empty() && !core::IpEndpoint::from_address(text, 0)) {
+        refuse(key, "'" + text + "' is not an IP address");
+    }
+    return text;
+}
+
+std::vector<core::Cidr> as_cidr_list(const std::string& key, const toml::node& node) {
+    const auto* array = node.as_array();
+    if (array == nullptr) {
+        refuse(key, R"(expected a list such as ["127.0.0.0/8", "10.1.2.3"])");
+    }
+    std::vector<core::Cidr> out;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        auto item_key = key + "[" + std::to_string(i) + "]";
+        std::string why;
+        auto cidr = core::parse_cidr(as_string(item_key, *array->get(i)), &why);
+        if (!cidr) {
+            refuse(item_key, why);
+        }
+        out.push_back(*cidr);
+    }
+    return out;
+}
+
+// "LOW-HIGH", e.g. "49152-65535".
+void set_port_range(Config& c, const std::string& key, const toml::node& node) {
+    auto text = as_string(key, node);
+    unsigned low = 0;
+    unsigned high = 0;
+    char dash = 0;
+    std::istringstream in(text);
+    if (!(in >> low >> dash >> high) || dash != '-' || !in.eof() || low < 1024 || high > 65535 ||
+        low > high) {
+        refuse(key, "'" + text + "': expected LOW-HIGH within 1024-65535, e.g. \"49152-65535\"");
+    }
+    c.turn.relay_port_min = low;
+    c.turn.relay_port_max = high;
+}
+
 // The known keys, each with how to read it into Config.
 using Setter = std::function<void(Config&, const std::string& key, const toml::node&)>;
 
 Setter unsigned_setter(unsigned Config::Sip::*field, std::int64_t min, std::int64_t max) {
     return [field, min, max](Config& c, const std::string& k, const toml::node& n) {
         c.sip.*field = static_cast<unsigned>(as_integer(k, n, min, max));
+    };
+}
+
+Setter turn_unsigned(unsigned Config::Turn::*field, std::int64_t min, std::int64_t max) {
+    return [field, min, max](Config& c, const std::string& k, const toml::node& n) {
+        c.turn.*field = static_cast<unsigned>(as_integer(k, n, min, max));
+    };
+}
+
+Setter turn_string(std::string Config::Turn::*field) {
+    return [field](Config& c, const std::string& k, const toml::node& n) {
+        c.turn.*field = as_string(k, n);
+    };
+}
+
+Setter turn_address(std::string Config::Turn::*field) {
+    return [field](Config& c, const std::string& k, const toml::node& n) {
+        c.turn.*field = as_address(k, n);
+    };
+}
+
+Setter tls_file(std::string Config::Tls::*field) {
+    return [field](Config& c, const std::string& k, const toml::node& n) {
+        c.tls.*field = as_string(k, n);
     };
 }
 
@@ -142,7 +208,8 @@ const std::vector<std::pair<std::string, Setter>>& schema() {
          }},
         {"stun.listen",
          [](Config& c, const std::string& k, const toml::node& n) {
-             c.stun_listen = as_listen_list(k, n, {core::Transport::Udp, core::Transport::Tcp});
+             c.stun_listen = as_listen_list(
+                 k, n, {core::Transport::Udp, core::Transport::Tcp, core::Transport::Tls});
          }},
         {"sip.listen",
          [](Config& c, const std::string& k, const toml::node& n) {
@@ -168,6 +235,25 @@ const std::vector<std::pair<std::string, Setter>>& schema() {
         {"sip.max_expires", unsigned_setter(&Config::Sip::max_expires, 1, 31536000)},
         {"sip.max_message_bytes", unsigned_setter(&Config::Sip::max_message_bytes, 1024, 1 << 20)},
         {"sip.tcp_idle_timeout", unsigned_setter(&Config::Sip::tcp_idle_timeout, 1, 86400)},
+        {"turn.realm", turn_string(&Config::Turn::realm)},
+        {"turn.auth_secret", turn_string(&Config::Turn::auth_secret)},
+        {"turn.relay_address", turn_address(&Config::Turn::relay_address)},
+        {"turn.external_address", turn_address(&Config::Turn::external_address)},
+        {"turn.relay_ports", set_port_range},
+        {"turn.allowed_peers",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.turn.allowed_peers = as_cidr_list(k, n);
+         }},
+        {"turn.user_quota", turn_unsigned(&Config::Turn::user_quota, 0, 1000000)},
+        {"turn.total_quota", turn_unsigned(&Config::Turn::total_quota, 0, 1000000)},
+        {"turn.max_bytes_per_second",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.turn.max_bytes_per_second =
+                 static_cast<std::uint64_t>(as_integer(k, n, 0, std::int64_t{1} << 40));
+         }},
+        {"turn.max_lifetime", turn_unsigned(&Config::Turn::max_lifetime, 600, 86400)},
+        {"tls.cert_file", tls_file(&Config::Tls::cert_file)},
+        {"tls.key_file", tls_file(&Config::Tls::key_file)},
     };
     return keys;
 }
@@ -268,6 +354,15 @@ Config load_config(const std::optional<std::string>& file,
     }
     if (config.sip.t1_ms > config.sip.t2_ms) {
         refuse("sip.t1_ms", "must not exceed sip.t2_ms");
+    }
+    if (config.tls.cert_file.empty() != config.tls.key_file.empty()) {
+        refuse(config.tls.cert_file.empty() ? "tls.cert_file" : "tls.key_file",
+               "tls.cert_file and tls.key_file go together");
+    }
+    if (!config.turn.relay_address.empty() && !config.turn.external_address.empty() &&
+        core::IpEndpoint::from_address(config.turn.relay_address, 0)->family !=
+            core::IpEndpoint::from_address(config.turn.external_address, 0)->family) {
+        refuse("turn.external_address", "must be of the same family as turn.relay_address");
     }
     return config;
 }

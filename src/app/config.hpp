@@ -2,11 +2,13 @@
 // The server's configuration: a TOML file (optional) plus `--set KEY=VALUE` overrides, checked
 // against the known keys. Every key has a default, so an empty configuration runs.
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/cidr.hpp"
 #include "core/listen_spec.hpp"
 
 namespace strowger::app {
@@ -33,6 +35,32 @@ struct Config {
         unsigned max_message_bytes = 65535;
         unsigned tcp_idle_timeout = 300; // seconds
     } sip;
+
+    // TURN (RFC 8656) on the STUN listeners.
+    struct Turn {
+        std::string realm;            // empty: general.realm
+        std::string auth_secret;      // REST secret; empty: <data_dir>/turn_secret, generated
+        std::string relay_address;    // empty: the first non-loopback address, else 127.0.0.1
+        std::string external_address; // advertised instead of relay_address (behind a NAT)
+        unsigned relay_port_min = 49152;
+        unsigned relay_port_max = 65535;
+        std::vector<core::Cidr> allowed_peers; // override the denied ranges
+        unsigned user_quota = 100;    // allocations per user; 0: unlimited
+        unsigned total_quota = 0;     // allocations in all; 0: as many as relay ports
+        std::uint64_t max_bytes_per_second = 0; // per allocation; 0: unlimited
+        unsigned max_lifetime = 3600; // seconds
+    } turn;
+
+    // Certificate for the tls: listeners.
+    struct Tls {
+        std::string cert_file;
+        std::string key_file;
+    } tls;
+
+    // The realm TURN uses.
+    [[nodiscard]] const std::string& turn_realm() const {
+        return turn.realm.empty() ? realm : turn.realm;
+    }
 
     // Shards to run: `threads`, or the number of cores when it is 0.
     [[nodiscard]] unsigned shard_count() const;

@@ -1,5 +1,5 @@
-// strowger: the command line. Exit codes: 0 success, 1 the server failed to start or run,
-// 2 bad command line or configuration (nothing was started).
+// strowger: the command line. Exit codes: 0 success, 1 the server failed to start or run (or a
+// `user` command was refused), 2 bad command line or configuration (nothing was started).
 
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -10,6 +10,7 @@
 
 #include "app/config.hpp"
 #include "app/server.hpp"
+#include "app/user_command.hpp"
 #include "app/version.hpp"
 
 namespace {
@@ -37,11 +38,17 @@ int main(int argc, char** argv) {
     std::optional<std::string> config_file;
     std::vector<std::string> overrides;
 
+    // serve and every user command read the same configuration, so that `user` finds the
+    // store (general.data_dir) and realm (general.realm) the server uses.
+    auto add_config_options = [&](CLI::App* command) {
+        command->add_option("--config,-c", config_file, "TOML configuration file")
+            ->check(CLI::ExistingFile);
+        command->add_option("--set", overrides, "Override a key: KEY=VALUE (repeatable)")
+            ->allow_extra_args(false);
+    };
+
     auto* serve = cli.add_subcommand("serve", "Run the server");
-    serve->add_option("--config,-c", config_file, "TOML configuration file")
-        ->check(CLI::ExistingFile);
-    serve->add_option("--set", overrides, "Override a key: KEY=VALUE (repeatable)")
-        ->allow_extra_args(false);
+    add_config_options(serve);
 
     auto* check = cli.add_subcommand("check-config", "Validate a configuration file and exit");
     check->add_option("file", config_file, "TOML configuration file")
@@ -51,6 +58,24 @@ int main(int argc, char** argv) {
         ->allow_extra_args(false);
 
     cli.add_subcommand("version", "Print the version");
+
+    UserCommand user_command;
+    auto* user = cli.add_subcommand("user", "Manage the accounts TURN authenticates");
+    user->require_subcommand(1);
+    auto* user_add = user->add_subcommand("add", "Add a user with keys for general.realm");
+    auto* user_del = user->add_subcommand("del", "Delete a user");
+    auto* user_list = user->add_subcommand("list", "List the users");
+    auto* user_passwd =
+        user->add_subcommand("passwd", "Set a user's password (and realm, to general.realm)");
+    for (auto* command : {user_add, user_del, user_passwd}) {
+        command->add_option("name", user_command.name, "User name")->required();
+    }
+    for (auto* command : {user_add, user_passwd}) {
+        command->add_option("password", user_command.password, "Password")->required();
+    }
+    for (auto* command : {user_add, user_del, user_list, user_passwd}) {
+        add_config_options(command);
+    }
 
     try {
         cli.parse(argc, argv);
@@ -75,6 +100,15 @@ int main(int argc, char** argv) {
     if (cli.got_subcommand("check-config")) {
         std::printf("%s: configuration is valid\n", config_file->c_str());
         return 0;
+    }
+
+    if (cli.got_subcommand(user)) {
+        user_command.action = user->got_subcommand(user_add)      ? UserAction::Add
+                              : user->got_subcommand(user_del)    ? UserAction::Del
+                              : user->got_subcommand(user_passwd) ? UserAction::Passwd
+                                                                  : UserAction::List;
+        setup_logging(config.log_level);
+        return run_user_command(user_command, config);
     }
 
     setup_logging(config.log_level);

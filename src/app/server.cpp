@@ -4,36 +4,48 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 
 #include "app/sip_service.hpp"
 #include "app/sip_setup.hpp"
-#include "app/stun_service.hpp"
+#include "app/turn_service.hpp"
+#include "app/turn_setup.hpp"
 #include "app/version.hpp"
 #include "net/shard.hpp"
 #include "net/socket_options.hpp"
 #include "net/tcp_listener.hpp"
+#include "net/tls_context.hpp"
+#include "net/tls_stream.hpp"
 #include "net/udp_endpoint.hpp"
 #include "store/location_sqlite.hpp"
+#include "store/user_sqlite.hpp"
 
 namespace strowger::app {
 
 // What one shard runs. Members are destroyed in reverse order, so the sockets go before the
 // shard's io_context, and the service outlives the sockets that call it.
 struct Server::ShardServices {
-    ShardServices(unsigned index, SipShared& sip_shared)
-        : shard(index), stun(std::string("strowger/") + kVersion), sip(shard, sip_shared) {}
+    ShardServices(unsigned index, SipShared& sip_shared, TurnShared& turn_shared)
+        : shard(index),
+          turn(shard, turn_shared, std::string("strowger/") + kVersion),
+          sip(shard, sip_shared) {}
 
     net::Shard shard;
-    StunService stun;
+    TurnService turn; // STUN Binding and TURN on the stun.listen addresses
     SipService sip;
+    std::unique_ptr<net::TlsStreamHandler> turn_tls; // TURN over TLS, when listened on
     std::vector<std::unique_ptr<net::UdpEndpoint>> udp;
     std::vector<std::unique_ptr<net::TcpListener>> tcp;
 };
 
 struct Server::SipState {
     SipShared shared;
+};
+
+struct Server::TurnState {
+    TurnShared shared;
 };
 
 namespace {
@@ -80,6 +92,39 @@ void Server::open_store() {
     shared.flow_key = load_flow_key(config_.data_dir);
     spdlog::info("location store {}: {} bindings", path,
                  location_->binding_count(static_cast<std::int64_t>(std::time(nullptr))));
+    try {
+        users_ = std::make_unique<store::SqliteUserStore>(path);
+    } catch (const std::exception& e) {
+        throw StartupError(std::string("general.data_dir: ") + e.what());
+    }
+    turn_ = std::make_unique<TurnState>(TurnState{make_turn_shared(config_, users_.get())});
+}
+
+void Server::open_tls() {
+    bool wanted = std::any_of(config_.stun_listen.begin(), config_.stun_listen.end(),
+                              [](const core::ListenSpec& s) {
+                                  return s.transport == core::Transport::Tls;
+                              });
+    if (!wanted) {
+        return;
+    }
+    // The configured certificate, else the one `strowger cert` keeps in the data directory.
+    auto cert = config_.tls.cert_file;
+    auto key = config_.tls.key_file;
+    if (cert.empty()) {
+        cert = (std::filesystem::path(config_.data_dir) / "cert.pem").string();
+        key = (std::filesystem::path(config_.data_dir) / "key.pem").string();
+        if (!std::filesystem::exists(cert) || !std::filesystem::exists(key)) {
+            throw StartupError("stun.listen has a tls: entry but tls.cert_file and "
+                               "tls.key_file are not set (and there is no " + cert + ")");
+        }
+    }
+    try {
+        tls_ = std::make_unique<net::TlsContext>(cert, key);
+    } catch (const std::exception& e) {
+        throw StartupError(std::string("tls.cert_file/tls.key_file: ") + e.what());
+    }
+    spdlog::info("tls: certificate {}", cert);
 }
 
 void Server::prune_bindings() {
@@ -93,7 +138,7 @@ void Server::prune_bindings() {
 
 void Server::open_listeners() {
     for (unsigned i = 0; i < config_.shard_count(); ++i) {
-        auto services = std::make_unique<ShardServices>(i, sip_->shared);
+        auto services = std::make_unique<ShardServices>(i, sip_->shared, turn_->shared);
         sip_->shared.shards.push_back(&services->sip);
         for (const auto& spec : config_.sip.listen) {
             std::error_code ec;
@@ -113,6 +158,7 @@ void Server::open_listeners() {
                 services->sip.attach(tcp);
             }
         }
+        std::size_t turn_udp = 0;
         for (const auto& spec : config_.stun_listen) {
             std::error_code ec;
             int fd = net::open_reuseport_socket(spec, ec);
@@ -120,13 +166,23 @@ void Server::open_listeners() {
                 throw StartupError("stun.listen: shard " + std::to_string(i) + " cannot open " +
                                    spec.to_string() + ": " + ec.message());
             }
+            auto& turn = services->turn;
             if (spec.transport == core::Transport::Udp) {
-                services->udp.push_back(std::make_unique<net::UdpEndpoint>(
-                    services->shard, spec, fd, services->stun, 2048,
+                // A ChannelData or Send carries a whole relayed datagram, up to 64 KiB.
+                auto listener = turn_udp++;
+                auto& udp = *services->udp.emplace_back(std::make_unique<net::UdpEndpoint>(
+                    services->shard, spec, fd, turn.udp_handler(listener), 65536 + 64,
                     stun::BindingService::kMaxResponse));
-            } else {
+                turn.attach(listener, udp);
+            } else if (spec.transport == core::Transport::Tls) {
+                if (!services->turn_tls) {
+                    services->turn_tls = std::make_unique<net::TlsStreamHandler>(*tls_, turn);
+                }
                 services->tcp.push_back(std::make_unique<net::TcpListener>(
-                    services->shard, spec, fd, services->stun));
+                    services->shard, spec, fd, *services->turn_tls));
+            } else {
+                services->tcp.push_back(
+                    std::make_unique<net::TcpListener>(services->shard, spec, fd, turn));
             }
         }
         shards_.push_back(std::move(services));
@@ -142,6 +198,7 @@ void Server::run() {
     }
     check_ports();
     open_store();
+    open_tls();
     open_listeners();
 
     // Signals are taken by the main thread's own loop, before the shards start.
@@ -170,7 +227,7 @@ void Server::run() {
         }
         return out;
     };
-    spdlog::info("strowger {} serving with {} shards; sip on{}; stun on{}", kVersion,
+    spdlog::info("strowger {} serving with {} shards; sip on{}; stun/turn on{}", kVersion,
                  shards_.size(), list(config_.sip.listen), list(config_.stun_listen));
 
     main_loop.run();
@@ -193,11 +250,12 @@ void Server::stop() {
             for (auto& t : services->tcp) {
                 t->close();
             }
+            services->turn.close();
         });
     }
     // The shard threads have been joined: their counters can be read from here.
     for (const auto& s : shards_) {
-        const auto& st = s->stun.stats();
+        const auto& st = s->turn.binding_stats();
         std::uint64_t udp_in = 0;
         std::uint64_t udp_out = 0;
         std::uint64_t tcp_accepted = 0;
@@ -213,6 +271,16 @@ void Server::stop() {
                      "tcp accepted={}",
                      s->shard.index(), st.requests, st.success, st.errors, st.indications,
                      st.malformed, st.bad_fingerprint, st.ignored, udp_in, udp_out, tcp_accepted);
+        const auto& tu = s->turn.stats();
+        spdlog::info("shard {} turn: requests={} allocations_created={} expired={} deleted={} "
+                     "challenges={} auth_failures={} stale_nonces={} forbidden_peers={} "
+                     "error_responses={} packets_to_peer={} bytes_to_peer={} "
+                     "packets_to_client={} bytes_to_client={} dropped={} malformed={}",
+                     s->shard.index(), tu.requests, tu.allocations_created,
+                     tu.allocations_expired, tu.allocations_deleted, tu.challenges,
+                     tu.auth_failures, tu.stale_nonces, tu.forbidden_peers, tu.error_responses,
+                     tu.packets_to_peer, tu.bytes_to_peer, tu.packets_to_client,
+                     tu.bytes_to_client, tu.dropped, tu.malformed);
         const auto& sp = s->sip.proxy().stats();
         const auto& tx = s->sip.proxy().transactions().stats();
         spdlog::info("shard {} sip: requests={} responses={} malformed={} keepalives={} "
@@ -224,6 +292,8 @@ void Server::stop() {
                      tx.retransmissions_absorbed, tx.timeouts);
     }
     shards_.clear();
+    turn_.reset();
+    users_.reset();
     location_.reset(); // flushes what is still queued for disk
     spdlog::info("stopped");
 }

@@ -10,6 +10,11 @@
 
 namespace strowger::store {
 class SqliteLocationStore;
+class SqliteUserStore;
+} // namespace strowger::store
+
+namespace strowger::net {
+class TlsContext;
 }
 
 namespace strowger::app {
@@ -33,9 +38,11 @@ public:
 private:
     struct ShardServices;
     struct SipState;
+    struct TurnState;
 
     void check_ports();
     void open_store();
+    void open_tls();
     void prune_bindings();
     void open_listeners();
     void stop();
@@ -43,6 +50,9 @@ private:
     Config config_;
     std::unique_ptr<store::SqliteLocationStore> location_;
     std::unique_ptr<SipState> sip_;
+    std::unique_ptr<store::SqliteUserStore> users_;
+    std::unique_ptr<TurnState> turn_;
+    std::unique_ptr<net::TlsContext> tls_;
     std::vector<std::unique_ptr<ShardServices>> shards_;
 };
 

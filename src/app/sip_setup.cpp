@@ -1,14 +1,11 @@
 #include "app/sip_setup.hpp"
 
-#include <ifaddrs.h>
-#include <openssl/rand.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 
+#include "app/host_addresses.hpp"
+#include "app/secret_file.hpp"
 #include "app/server.hpp"
 
 namespace strowger::app {
@@ -22,39 +19,6 @@ std::string lower(std::string s) {
 
 std::string host_of(const core::IpEndpoint& ep) {
     return ep.is_v6() ? "[" + ep.address_string() + "]" : ep.address_string();
-}
-
-bool is_wildcard(const core::IpEndpoint& ep) {
-    return std::all_of(ep.address.begin(), ep.address.begin() + (ep.is_v6() ? 16 : 4),
-                       [](std::uint8_t b) { return b == 0; });
-}
-
-bool is_loopback(const core::IpEndpoint& ep) {
-    if (ep.is_v6()) {
-        return ep.address_string() == "::1";
-    }
-    return ep.address[0] == 127;
-}
-
-std::vector<core::IpEndpoint> interface_addresses() {
-    std::vector<core::IpEndpoint> out;
-    ifaddrs* list = nullptr;
-    if (getifaddrs(&list) != 0) {
-        return out;
-    }
-    for (auto* i = list; i != nullptr; i = i->ifa_next) {
-        if (i->ifa_addr == nullptr) {
-            continue;
-        }
-        if (auto ep = core::IpEndpoint::from_sockaddr(i->ifa_addr)) {
-            // Link-local IPv6 needs a zone to be usable in a URI: leave it out.
-            if (!(ep->is_v6() && ep->address[0] == 0xFE && (ep->address[1] & 0xC0) == 0x80)) {
-                out.push_back(*ep);
-            }
-        }
-    }
-    freeifaddrs(list);
-    return out;
 }
 
 } // namespace
@@ -116,23 +80,9 @@ sip::ProxyConfig make_proxy_config(const Config& config) {
 
 sip::FlowTokens::Key load_flow_key(const std::string& data_dir) {
     sip::FlowTokens::Key key{};
-    auto path = std::filesystem::path(data_dir) / "flow-token.key";
-    if (std::ifstream in{path, std::ios::binary}) {
-        in.read(reinterpret_cast<char*>(key.data()), static_cast<std::streamsize>(key.size()));
-        if (in.gcount() == static_cast<std::streamsize>(key.size())) {
-            return key;
-        }
-    }
-    if (RAND_bytes(key.data(), static_cast<int>(key.size())) != 1) {
-        throw StartupError("cannot generate the flow token key: no randomness available");
-    }
-    std::ofstream out{path, std::ios::binary | std::ios::trunc};
-    out.write(reinterpret_cast<const char*>(key.data()), static_cast<std::streamsize>(key.size()));
-    if (!out) {
-        throw StartupError("general.data_dir: cannot write '" + path.string() + "'");
-    }
-    out.close();
-    ::chmod(path.c_str(), 0600);
+    auto bytes = load_or_create_secret(
+        (std::filesystem::path(data_dir) / "flow-token.key").string(), key.size());
+    std::copy(bytes.begin(), bytes.end(), key.begin());
     return key;
 }
 

@@ -34,7 +34,7 @@ bool UdpEndpoint::send_to(const core::IpEndpoint& to, std::span<const std::uint8
     }
     QueuedSend send{};
     send.to_length = to.to_sockaddr(send.to);
-    if (in_batch_) {
+    if (in_batch_ || held_) {
         send.offset = queued_bytes_.size();
         send.length = bytes.size();
         queued_bytes_.insert(queued_bytes_.end(), bytes.begin(), bytes.end());
@@ -49,6 +49,13 @@ bool UdpEndpoint::send_to(const core::IpEndpoint& to, std::span<const std::uint8
     }
     ++stats_.sent;
     return true;
+}
+
+void UdpEndpoint::release_sends() {
+    held_ = false;
+    if (!in_batch_) {
+        flush_queued();
+    }
 }
 
 void UdpEndpoint::flush_queued() {

@@ -40,6 +40,11 @@ public:
     // 100 Trying and forwards the INVITE for one datagram in); otherwise at once. False when
     // the kernel refuses an immediate send.
     bool send_to(const core::IpEndpoint& to, std::span<const std::uint8_t> bytes);
+    // Sends made outside a received batch (relayed media arriving on other sockets) are
+    // gathered the same way: between hold_sends() and release_sends() they queue, then leave in
+    // one sendmmsg.
+    void hold_sends() noexcept { held_ = true; }
+    void release_sends();
     [[nodiscard]] const UdpStats& stats() const noexcept { return stats_; }
     [[nodiscard]] const core::ListenSpec& spec() const noexcept { return spec_; }
 
@@ -69,6 +74,7 @@ private:
     bool closed_ = false;
     // Sends made while a batch is being handled (see send_to).
     bool in_batch_ = false;
+    bool held_ = false;
     struct QueuedSend {
         sockaddr_storage to;
         socklen_t to_length;

@@ -64,12 +64,13 @@ def free_port(kind=socket.SOCK_DGRAM, host="127.0.0.1"):
 class Server:
     """One `strowger serve` process. Use as a context manager."""
 
-    def __init__(self, *settings, threads=1, expect_start=True, data_dir=None):
+    def __init__(self, *settings, threads=1, expect_start=True, data_dir=None, prefix=()):
         # A given data_dir is the test's to keep (e.g. to restart on the same store); only a
-        # directory made here is removed on exit.
+        # directory made here is removed on exit. `prefix` comes before the binary, e.g.
+        # ["ip", "netns", "exec", NAME] to run the server in a network namespace.
         self.owns_data_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="strowger-it-")
-        self.args = [BINARY, "serve", "--set", f"general.data_dir={self.data_dir}",
+        self.args = [*prefix, BINARY, "serve", "--set", f"general.data_dir={self.data_dir}",
                      "--set", f"general.threads={threads}"]
         # Every service gets free loopback ports unless the test chose its own, so tests never
         # touch the default ports (and can run in parallel).
