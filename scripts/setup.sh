@@ -17,10 +17,11 @@ build_packages=(cmake ninja-build g++ pkg-config libboost-dev libspdlog-dev libf
 # Debian's classic STUN client, Python for the integration scripts, clang with libFuzzer and
 # the sanitizer runtimes for the fuzz build, the SIP parsers the benchmarks compare with, and
 # the SIP peers: sipp, baresip (with tshark to count its RTP) and Kamailio for comparison, and
-# iproute2 with nftables for the NAT lab's namespaces and NAT routers.
+# iproute2 with nftables for the NAT lab's namespaces and NAT routers, openssl for test
+# certificates.
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev coturn stun-client python3
                clang libclang-rt-14-dev libosip2-dev libsofia-sip-ua-dev
-               sip-tester baresip-core tshark kamailio iproute2 nftables)
+               sip-tester baresip-core tshark kamailio iproute2 nftables openssl)
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

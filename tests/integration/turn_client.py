@@ -43,6 +43,7 @@ DATA_ATTR = 0x0013
 REALM = 0x0014
 NONCE = 0x0015
 XOR_RELAYED_ADDRESS = 0x0016
+REQUESTED_ADDRESS_FAMILY = 0x0017
 REQUESTED_TRANSPORT = 0x0019
 XOR_MAPPED_ADDRESS = 0x0020
 SOFTWARE = 0x8022
@@ -83,10 +84,17 @@ def attribute(kind, value):
     return struct.pack("!HH", kind, len(value)) + value + b"\0" * pad
 
 
-def xor_address(address):
+def xor_address(address, transaction_id=b""):
+    """XOR-PEER-ADDRESS and friends; an IPv6 address is XORed with the transaction id too, so
+    pass it (or pass a callable taking the id, as TurnClient.transact accepts)."""
     host, port = address
+    head = struct.pack("!I", MAGIC_COOKIE)
+    if ":" in host:
+        packed = socket.inet_pton(socket.AF_INET6, host)
+        xored = bytes(a ^ b for a, b in zip(packed, head + transaction_id))
+        return struct.pack("!xBH", 2, port ^ (MAGIC_COOKIE >> 16)) + xored
     packed = socket.inet_aton(host)
-    xored = bytes(a ^ b for a, b in zip(packed, struct.pack("!I", MAGIC_COOKIE)))
+    xored = bytes(a ^ b for a, b in zip(packed, head))
     return struct.pack("!xBH", 1, port ^ (MAGIC_COOKIE >> 16)) + xored
 
 
@@ -204,6 +212,11 @@ def stun_binding(sock, server, timeout=2.0):
 
 # ----- TURN -----
 
+def peer_attribute(peer):
+    """An XOR-PEER-ADDRESS value for TurnClient.transact, whatever the family."""
+    return lambda tid: xor_address(peer, tid)
+
+
 class TurnClient:
     """One client's UDP socket to one TURN server, and its allocation there."""
 
@@ -232,7 +245,7 @@ class TurnClient:
             if left <= 0 or not select.select([self.sock], [], [], left)[0]:
                 return None
             data, source = self.sock.recvfrom(65536)
-            if source == self.server:
+            if source[:2] == self.server:  # IPv6 adds flow info and scope
                 return data
 
     def _queue(self, data):
@@ -257,7 +270,8 @@ class TurnClient:
     def transact(self, method, attributes=(), authenticate=True, timeout=3.0):
         """Sends a request (retransmitted) and returns the response Message."""
         tid = os.urandom(12)
-        attrs = list(attributes)
+        # A value may depend on the transaction id (an XORed IPv6 address): a callable.
+        attrs = [(t, v(tid) if callable(v) else v) for t, v in attributes]
         if authenticate:
             attrs += [(USERNAME, self.username.encode()), (REALM, self.realm.encode()),
                       (NONCE, self.nonce)]
@@ -307,9 +321,11 @@ class TurnClient:
 
     # --- TURN operations ---
 
-    def allocate(self, lifetime=None):
-        """Allocates a UDP relay; returns its (address, port)."""
+    def allocate(self, lifetime=None, ipv6=False):
+        """Allocates a UDP relay (IPv6 if asked); returns its (address, port)."""
         transport = [(REQUESTED_TRANSPORT, struct.pack("!B3x", UDP_TRANSPORT))]
+        if ipv6:
+            transport.append((REQUESTED_ADDRESS_FAMILY, struct.pack("!B3x", 2)))
         if lifetime is not None:
             transport.append((LIFETIME, struct.pack("!I", lifetime)))
         challenge = self.transact(ALLOCATE, transport, authenticate=False)
@@ -328,16 +344,17 @@ class TurnClient:
         return self.relayed
 
     def create_permission(self, peer):
-        self.request(CREATE_PERMISSION, [(XOR_PEER_ADDRESS, xor_address(peer))])
+        self.request(CREATE_PERMISSION, [(XOR_PEER_ADDRESS, peer_attribute(peer))])
 
     def channel_bind(self, channel, peer):
         self.request(CHANNEL_BIND, [(CHANNEL_NUMBER, struct.pack("!H2x", channel)),
-                                    (XOR_PEER_ADDRESS, xor_address(peer))])
+                                    (XOR_PEER_ADDRESS, peer_attribute(peer))])
 
     def send(self, peer, data):
         """A Send indication (no response) carrying `data` to `peer`."""
-        self.sock.sendto(encode(SEND, INDICATION, [(XOR_PEER_ADDRESS, xor_address(peer)),
-                                                   (DATA_ATTR, data)]), self.server)
+        tid = os.urandom(12)
+        self.sock.sendto(encode(SEND, INDICATION, [(XOR_PEER_ADDRESS, xor_address(peer, tid)),
+                                                   (DATA_ATTR, data)], tid), self.server)
 
     def send_channel(self, channel, data):
         """ChannelData: a 4-byte header (channel, length), the data, padding to 4 bytes."""
