@@ -77,6 +77,13 @@ std::span<const std::uint8_t> TurnService::on_datagram(std::size_t listener,
 std::optional<std::size_t> TurnService::on_stream_data(std::span<const std::uint8_t> data,
                                                        const core::IpEndpoint& peer,
                                                        net::StreamWriter& out) {
+    // ChannelData can only follow a TURN request on the same connection (a ChannelBind); as a
+    // first message it is some other protocol that happens to start with 64-127 ("GET ..."),
+    // and waiting for its "length" would hold the connection open for nothing.
+    if (!data.empty() && turn::is_channel_data(data[0]) &&
+        !streams_.contains(out.connection_id())) {
+        return std::nullopt;
+    }
     auto length = turn::TurnServer::frame_length(data);
     if (!length || *length == 0) {
         return length;

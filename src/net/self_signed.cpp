@@ -155,7 +155,8 @@ void make_self_signed_certificate(const std::filesystem::path& cert_path,
     if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                    reinterpret_cast<const unsigned char*>(common_name.c_str()),
                                    -1, -1, 0) != 1 ||
-        X509_set_issuer_name(cert.get(), name) != 1 || X509_set_pubkey(cert.get(), key.get()) != 1) {
+        X509_set_issuer_name(cert.get(), name) != 1 ||
+        X509_set_pubkey(cert.get(), key.get()) != 1) {
         fail("cannot set the name '" + common_name + "'");
     }
     add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");

@@ -5,6 +5,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -25,26 +28,36 @@ int no_passphrase(char*, int, int, void*) { return -1; }
 
 std::string take_openssl_errors() {
     std::string out;
+    std::string lowered_out; // for telling repeats apart from news
     const char* data = nullptr;
     int flags = 0;
     while (auto e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
         std::string item;
-        if (const char* reason = ERR_reason_error_string(e)) {
-            item = reason;
+        if (ERR_SYSTEM_ERROR(e)) {
+            // errno, and the data says which call: the caller names the file already.
+            item = std::strerror(ERR_GET_REASON(e));
         } else {
-            char buf[256];
-            ERR_error_string_n(e, buf, sizeof buf);
-            item = buf;
-        }
-        if ((flags & ERR_TXT_STRING) != 0 && data != nullptr && *data != '\0') {
-            item += " (";
-            item += data;
-            item += ')';
+            if (const char* reason = ERR_reason_error_string(e)) {
+                item = reason;
+            } else {
+                char buf[256];
+                ERR_error_string_n(e, buf, sizeof buf);
+                item = buf;
+            }
+            if ((flags & ERR_TXT_STRING) != 0 && data != nullptr && *data != '\0') {
+                item += " (";
+                item += data;
+                item += ')';
+            }
         }
         // OpenSSL often queues the same reason at several levels of its call chain.
-        if (out.find(item) == std::string::npos) {
+        std::string lowered = item;
+        std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        if (lowered_out.find(lowered) == std::string::npos) {
             out += out.empty() ? "" : "; ";
             out += item;
+            lowered_out += lowered + '\n';
         }
     }
     return out.empty() ? "unknown error" : out;

@@ -56,9 +56,10 @@ public:
     core::IpEndpoint remote;
     std::vector<std::uint8_t> plaintext; // received, not yet framed by the inner handler
     int busy = 0;
-    bool closed = false;    // on_stream_closed came: nothing more goes out, free when not busy
-    bool failed = false;    // fatal: nothing more goes in or out, the connection is closing
-    bool shut_down = false; // the peer's close_notify came and ours is sent
+    bool introduced = false; // the inner handler has been given this writer
+    bool closed = false;     // on_stream_closed came: nothing more goes out, free when not busy
+    bool failed = false;     // fatal: nothing more goes in or out, the connection is closing
+    bool shut_down = false;  // the peer's close_notify came and ours is sent
 };
 
 namespace {
@@ -179,7 +180,8 @@ std::optional<std::size_t> TlsStreamHandler::receive(TlsWriter& c,
     }
     for (auto rest = data; !rest.empty();) {
         const auto chunk = std::min<std::size_t>(rest.size(), INT_MAX);
-        if (BIO_write(c.read_bio, rest.data(), static_cast<int>(chunk)) != static_cast<int>(chunk)) {
+        const int length = static_cast<int>(chunk);
+        if (BIO_write(c.read_bio, rest.data(), length) != length) {
             c.failed = true;
             ++stats_.fatal_errors;
             spdlog::warn("tls {}: out of memory buffering a record", peer.to_string());
@@ -257,6 +259,7 @@ bool TlsStreamHandler::deliver(TlsWriter& c, const core::IpEndpoint& peer) {
     while (offset < c.plaintext.size() && !c.closed) {
         const std::span<const std::uint8_t> rest{c.plaintext.data() + offset,
                                                  c.plaintext.size() - offset};
+        c.introduced = true;
         auto consumed = inner_.on_stream_data(rest, peer, c);
         if (!consumed || *consumed > rest.size()) {
             return false; // the connection logs that the stream could not be framed
@@ -293,7 +296,7 @@ void TlsStreamHandler::on_stream_closed(StreamWriter& writer) {
         return;
     }
     c.closed = true;
-    {
+    if (c.introduced) {
         Busy busy_scope(c);
         inner_.on_stream_closed(c);
     }

@@ -48,6 +48,8 @@ public:
     // may buffer of a read (it never needs to grow past its first buffer): one maximal TLS
     // record, header and expansion included.
     std::size_t max_message_size() const override { return kMaxRecord; }
+    // Tells the inner handler, with the TlsWriter it was given, if it was given one (not when
+    // the handshake never completed), and frees the connection's state.
     void on_stream_closed(StreamWriter& writer) override;
 
     [[nodiscard]] const TlsStats& stats() const noexcept { return stats_; }

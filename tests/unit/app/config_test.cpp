@@ -70,7 +70,7 @@ TEST(Config, RefusalsNameTheKeyAndTheProblem) {
               "stun.listen[0]: 'udp:0.0.0.0:99999': invalid port '99999'");
     EXPECT_EQ(refusal(std::nullopt, {R"(stun.listen=["wss:0.0.0.0:443"])"}),
               "stun.listen[0]: 'wss:0.0.0.0:443': transport wss is not available for this "
-              "service (udp, tcp)");
+              "service (udp, tcp, tls)");
     EXPECT_EQ(refusal(std::nullopt, {"stun.listen=udp:0.0.0.0:3478"}),
               R"(stun.listen: expected a list such as ["udp:0.0.0.0:3478"])");
     EXPECT_EQ(refusal(std::nullopt, {"nokey"}), "--set 'nokey': expected KEY=VALUE");

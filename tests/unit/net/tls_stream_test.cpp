@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -75,9 +76,12 @@ private:
 
 Bytes frame(const std::string& text) {
     const auto n = static_cast<std::uint32_t>(text.size());
-    Bytes out = {static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
-                 static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
-    out.insert(out.end(), text.begin(), text.end());
+    Bytes out(4 + text.size());
+    out[0] = static_cast<std::uint8_t>(n >> 24);
+    out[1] = static_cast<std::uint8_t>(n >> 16);
+    out[2] = static_cast<std::uint8_t>(n >> 8);
+    out[3] = static_cast<std::uint8_t>(n);
+    std::copy(text.begin(), text.end(), out.begin() + 4);
     return out;
 }
 
@@ -223,12 +227,12 @@ protected:
 
     // The client's pending output to the handler as a connection would pass it, `chunk` bytes
     // at a time; false when the handler said to close.
-    bool to_server(TlsClient& client, FakeConnection& conn, std::size_t chunk = 4096) {
+    bool to_server(TlsClient& client, FakeConnection& to, std::size_t chunk = 4096) {
         const auto bytes = client.take_output();
         for (std::size_t at = 0; at < bytes.size(); at += chunk) {
             const std::span<const std::uint8_t> piece{bytes.data() + at,
                                                       std::min(chunk, bytes.size() - at)};
-            auto consumed = tls.on_stream_data(piece, kPeer, conn);
+            auto consumed = tls.on_stream_data(piece, kPeer, to);
             if (!consumed) {
                 return false;
             }
@@ -236,19 +240,19 @@ protected:
         }
         return true;
     }
-    static void to_client(TlsClient& client, FakeConnection& conn) {
-        client.give_input(conn.sent);
-        conn.sent.clear();
+    static void to_client(TlsClient& client, FakeConnection& from) {
+        client.give_input(from.sent);
+        from.sent.clear();
     }
-    void connect(TlsClient& client, FakeConnection& conn) {
+    void connect(TlsClient& client, FakeConnection& over) {
         for (int round = 0; round < 5 && !client.connected(); ++round) {
             client.step();
-            ASSERT_TRUE(to_server(client, conn));
-            to_client(client, conn);
+            ASSERT_TRUE(to_server(client, over));
+            to_client(client, over);
         }
         ASSERT_TRUE(client.connected());
-        ASSERT_TRUE(to_server(client, conn)); // the client's Finished, in TLS 1.3
-        to_client(client, conn);
+        ASSERT_TRUE(to_server(client, over)); // the client's Finished, in TLS 1.3
+        to_client(client, over);
         EXPECT_TRUE(client.read().empty()); // session tickets, if any
     }
 
@@ -262,9 +266,9 @@ protected:
 };
 
 INSTANTIATE_TEST_SUITE_P(Versions, TlsStreamTest, testing::Values(TLS1_2_VERSION, TLS1_3_VERSION),
-                         [](const testing::TestParamInfo<int>& info) {
-                             return info.param == TLS1_2_VERSION ? std::string("Tls12")
-                                                                 : std::string("Tls13");
+                         [](const testing::TestParamInfo<int>& version) {
+                             return version.param == TLS1_2_VERSION ? std::string("Tls12")
+                                                                    : std::string("Tls13");
                          });
 
 TEST_P(TlsStreamTest, HandshakeThenEchoesMessagesSplitAnyhow) {
