@@ -98,6 +98,10 @@ void Server::open_store() {
         throw StartupError(std::string("general.data_dir: ") + e.what());
     }
     turn_ = std::make_unique<TurnState>(TurnState{make_turn_shared(config_, users_.get())});
+    // An account that is not registered anywhere is "temporarily unavailable", not unknown.
+    shared.config.is_account = [users = users_.get(), realm = config_.realm](std::string_view user) {
+        return users->find_user(user, realm).has_value();
+    };
 }
 
 void Server::open_tls() {

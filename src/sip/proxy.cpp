@@ -351,7 +351,11 @@ void Proxy::on_request(ServerTransaction& txn) {
     if (served) {
         bindings = location_.lookup(canonical_aor(*uri), wall_clock_());
         if (bindings.empty()) {
-            reply(txn, 404, "Not Found");
+            if (config_.is_account && config_.is_account(uri->user)) {
+                reply(txn, 480, "Temporarily Unavailable");
+            } else {
+                reply(txn, 404, "Not Found");
+            }
             return;
         }
     }

@@ -54,6 +54,10 @@ struct ProxyConfig {
     TimerConfig timers;
     RegistrarConfig registrar;
     std::size_t max_message_bytes = 65535;
+    // Whether a user name is an account of this server. A request for an account with no
+    // registered contact gets 480 (the user exists but cannot be reached now) instead of 404.
+    // Unset: every unregistered user is 404.
+    std::function<bool(std::string_view user)> is_account;
 };
 
 struct ProxyStats {

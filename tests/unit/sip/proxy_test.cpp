@@ -658,6 +658,15 @@ TEST_F(ProxyLocalReplies, UnknownUserIsNotFound) {
     EXPECT_FALSE(to_tag(not_found).empty()); // §8.2.6.2
 }
 
+// An account of this server with no registered contact exists but cannot be reached: 480.
+TEST_F(ProxyLocalReplies, AccountWithoutBindingIsTemporarilyUnavailable) {
+    config.is_account = [](std::string_view user) { return user == "bob"; };
+    from(kAlice, invite_for_bob());
+    auto sent = take();
+    auto unavailable = final_to_alice(sent);
+    EXPECT_EQ(unavailable.status_code(), 480);
+}
+
 // §16.3 step 3: Max-Forwards 0 on a request to forward: 483.
 TEST_F(ProxyLocalReplies, MaxForwardsZeroIsTooManyHops) {
     register_phone(kBobContact, kBob, "reg-bob@10.0.0.7");

@@ -169,15 +169,14 @@ std::vector<std::uint8_t> encode(const Client& c, std::uint16_t method, stun::Me
 
 std::vector<std::uint8_t> channel_data(std::uint16_t number, std::string_view payload,
                                        bool pad = false) {
-    std::vector<std::uint8_t> out(4);
+    std::size_t size = 4 + payload.size();
+    if (pad) {
+        size = (size + 3) & ~std::size_t{3};
+    }
+    std::vector<std::uint8_t> out(size, 0);
     core::store_u16be(out.data(), number);
     core::store_u16be(out.data() + 2, static_cast<std::uint16_t>(payload.size()));
-    out.insert(out.end(), payload.begin(), payload.end());
-    if (pad) {
-        while (out.size() % 4 != 0) {
-            out.push_back(0);
-        }
-    }
+    std::copy(payload.begin(), payload.end(), out.begin() + 4);
     return out;
 }
 
