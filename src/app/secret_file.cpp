@@ -9,6 +9,30 @@
 #include "app/server.hpp"
 
 namespace strowger::app {
+namespace {
+
+std::vector<unsigned char> random_secret(const std::string& path, std::size_t size) {
+    std::vector<unsigned char> secret(size);
+    if (RAND_bytes(secret.data(), static_cast<int>(size)) != 1) {
+        throw StartupError("cannot generate '" + path + "': no randomness available");
+    }
+    return secret;
+}
+
+// Created private from the start: the secret is never readable by others, even briefly.
+void write_private(const std::string& path, std::string_view bytes) {
+    auto old_mask = ::umask(077);
+    std::ofstream out{path, std::ios::binary | std::ios::trunc};
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    ::umask(old_mask);
+    if (!out) {
+        throw StartupError("general.data_dir: cannot write '" + path + "'");
+    }
+    ::chmod(path.c_str(), 0600);
+}
+
+} // namespace
 
 std::vector<unsigned char> load_or_create_secret(const std::string& path, std::size_t size) {
     std::vector<unsigned char> secret(size);
@@ -18,19 +42,8 @@ std::vector<unsigned char> load_or_create_secret(const std::string& path, std::s
             return secret;
         }
     }
-    if (RAND_bytes(secret.data(), static_cast<int>(size)) != 1) {
-        throw StartupError("cannot generate '" + path + "': no randomness available");
-    }
-    // Created private from the start: the secret is never readable by others, even briefly.
-    auto old_mask = ::umask(077);
-    std::ofstream out{path, std::ios::binary | std::ios::trunc};
-    out.write(reinterpret_cast<const char*>(secret.data()), static_cast<std::streamsize>(size));
-    out.close();
-    ::umask(old_mask);
-    if (!out) {
-        throw StartupError("general.data_dir: cannot write '" + path + "'");
-    }
-    ::chmod(path.c_str(), 0600);
+    secret = random_secret(path, size);
+    write_private(path, {reinterpret_cast<const char*>(secret.data()), secret.size()});
     return secret;
 }
 
@@ -45,25 +58,13 @@ std::string load_or_create_text_secret(const std::string& path) {
             return s.substr(first, last - first + 1);
         }
     }
-    unsigned char raw[32];
-    if (RAND_bytes(raw, sizeof raw) != 1) {
-        throw StartupError("cannot generate '" + path + "': no randomness available");
-    }
     static constexpr char kDigits[] = "0123456789abcdef";
     std::string secret;
-    for (auto b : raw) {
+    for (auto b : random_secret(path, 32)) {
         secret += kDigits[b >> 4];
         secret += kDigits[b & 0xF];
     }
-    auto old_mask = ::umask(077);
-    std::ofstream out{path, std::ios::trunc};
-    out << secret << "\n";
-    out.close();
-    ::umask(old_mask);
-    if (!out) {
-        throw StartupError("general.data_dir: cannot write '" + path + "'");
-    }
-    ::chmod(path.c_str(), 0600);
+    write_private(path, secret + "\n");
     return secret;
 }
 

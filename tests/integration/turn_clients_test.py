@@ -13,9 +13,11 @@ import hashlib
 import hmac
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -203,6 +205,35 @@ class DeniedPeersTest(TurnServerCase):
         self.assertIsNone(alice.receive(0.5))
         alice.release()
         bob.release()
+
+
+class GeneratedSecretTest(unittest.TestCase):
+    """Without turn.auth_secret the server makes one at first start, keeps it private in the
+    data directory, and uses the same one after a restart."""
+
+    def test_generated_secret_survives_a_restart(self):
+        port = harness.free_port()
+        data_dir = tempfile.mkdtemp(prefix="strowger-it-")
+        self.addCleanup(shutil.rmtree, data_dir, True)
+        settings = (f'stun.listen=["udp:127.0.0.1:{port}"]', "turn.relay_address=127.0.0.1",
+                    'turn.relay_ports="43000-43099"')
+        path = os.path.join(data_dir, "turn_secret")
+        with harness.Server(*settings, data_dir=data_dir) as first:
+            self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+            with open(path) as f:
+                secret = f.read().strip()
+            self.assertRegex(secret, r"^[0-9a-f]{64}$")
+            self.assertEqual(first.stop()[0], 0)
+        with harness.Server(*settings, data_dir=data_dir) as second:
+            with open(path) as f:
+                self.assertEqual(f.read().strip(), secret)
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind(("127.0.0.1", 0))
+            self.addCleanup(sock.close)
+            client = TurnClient(sock, ("127.0.0.1", port), *rest_credentials(secret, "dave"))
+            client.allocate()
+            client.release()
+            self.assertEqual(second.stop()[0], 0)
 
 
 class Ipv6DeniedPeersTest(unittest.TestCase):
