@@ -64,6 +64,21 @@ std::optional<std::uint32_t> u32_of(const stun::Attribute* a) {
     return core::load_u32be(a->value.data());
 }
 
+// RFC 8489 §14.5: attributes after MESSAGE-INTEGRITY(-SHA256) are not covered by it and are
+// ignored. Returns the request cut just before its first integrity attribute, in `buffer`.
+std::optional<stun::Message> signed_part(const stun::Message& m,
+                                         std::vector<std::uint8_t>& buffer) {
+    for (const auto& a : m.attributes()) {
+        if (a.type == sattr::kMessageIntegrity || a.type == sattr::kMessageIntegritySha256) {
+            buffer.assign(m.raw().begin(), m.raw().begin() + a.offset);
+            core::store_u16be(buffer.data() + 2,
+                              static_cast<std::uint16_t>(a.offset - stun::kHeaderSize));
+            return stun::parse_message(buffer);
+        }
+    }
+    return m;
+}
+
 std::uint64_t seconds_left(TimePoint expires, TimePoint now) {
     if (expires <= now) {
         return 0;
@@ -196,43 +211,50 @@ void TurnServer::on_request(const stun::Message& m, const ClientFlow& flow) {
     if (!auth) {
         return;
     }
+    std::vector<std::uint8_t> signed_bytes;
+    auto signed_request = signed_part(m, signed_bytes);
+    if (!signed_request) {
+        ++stats_.malformed;
+        return;
+    }
+    const auto& req = *signed_request;
     // RFC 8489 §6.3.1: unknown comprehension-required attributes are refused, listed.
     std::array<std::uint16_t, stun::Message::kMaxAttributes> unknown{};
     std::size_t unknown_count = 0;
-    for (const auto& a : m.attributes()) {
+    for (const auto& a : req.attributes()) {
         if (sattr::is_comprehension_required(a.type) && !understood(a.type)) {
             unknown[unknown_count++] = a.type;
         }
     }
     if (unknown_count > 0) {
         ++stats_.error_responses;
-        Reply r(reply_, m, stun::MessageClass::ErrorResponse);
+        Reply r(reply_, req, stun::MessageClass::ErrorResponse);
         r->add_error_code(stun::error::kUnknownAttribute, "Unknown Attribute");
         r->add_unknown_attributes(std::span(unknown.data(), unknown_count));
         deps_.io.send_to_client(flow, r.finish(&*auth, config_.software));
         return;
     }
     if (method == method::kAllocate) {
-        allocate(m, flow, *auth);
+        allocate(req, flow, *auth);
         return;
     }
     if (method == method::kRefresh) {
-        refresh(m, flow, *auth);
+        refresh(req, flow, *auth);
         return;
     }
     auto* a = find(flow);
     if (a == nullptr) {
-        send_error(m, flow, error::kAllocationMismatch, "Allocation Mismatch", &*auth);
+        send_error(req, flow, error::kAllocationMismatch, "Allocation Mismatch", &*auth);
         return;
     }
     if (a->username != auth->username) {
-        send_error(m, flow, error::kWrongCredentials, "Wrong Credentials", &*auth);
+        send_error(req, flow, error::kWrongCredentials, "Wrong Credentials", &*auth);
         return;
     }
     if (method == method::kCreatePermission) {
-        create_permission(m, *a, flow, *auth);
+        create_permission(req, *a, flow, *auth);
     } else {
-        channel_bind(m, *a, flow, *auth);
+        channel_bind(req, *a, flow, *auth);
     }
 }
 
@@ -507,7 +529,11 @@ void TurnServer::refresh(const stun::Message& m, const ClientFlow& flow, const A
     }
     auto requested = std::chrono::seconds(
         u32_of(m.find(attr::kLifetime)).value_or(kDefaultLifetime.count()));
-    auto lifetime = std::min(requested, std::max(kDefaultLifetime, config_.max_lifetime));
+    // §7.3: zero deletes; any other value is bounded as for Allocate (at least the default).
+    auto lifetime = requested.count() == 0
+                        ? requested
+                        : std::clamp(requested, kDefaultLifetime,
+                                     std::max(kDefaultLifetime, config_.max_lifetime));
     Reply r(reply_, m, stun::MessageClass::SuccessResponse);
     r->add_u32(attr::kLifetime, static_cast<std::uint32_t>(lifetime.count()));
     deps_.io.send_to_client(flow, r.finish(&auth, config_.software));
@@ -563,7 +589,14 @@ void TurnServer::create_permission(const stun::Message& m, Allocation& a, const 
     }
     auto now = deps_.timers.now();
     a.forget_expired(now);
-    if (a.permissions.size() + peers.size() > config_.max_permissions) {
+    // Only new addresses count against the limit: refreshing a permission is always possible.
+    std::size_t added = 0;
+    for (const auto& p : peers) {
+        if (a.permission_for(p.address, now) == nullptr) {
+            ++added;
+        }
+    }
+    if (a.permissions.size() + added > config_.max_permissions) {
         send_error(m, flow, error::kInsufficientCapacity,
                    "Insufficient Capacity (too many permissions)", &auth);
         return;

@@ -82,7 +82,8 @@ TEST(Cidr, HostBitsSetIsRefused) {
     EXPECT_FALSE(parse_cidr("10.0.0.1/8", &error));
     EXPECT_NE(error.find("bits set beyond the /8"), std::string::npos) << error;
     EXPECT_FALSE(parse_cidr("fc00::1/7", &error));
-    EXPECT_FALSE(parse_cidr("fe00::/7", &error));
+    EXPECT_FALSE(parse_cidr("fd00::/7", &error)); // fd = 1111 1101: bit 7 set
+    EXPECT_TRUE(parse_cidr("fe00::/7", &error));  // fe = 1111 1110: fine
     EXPECT_FALSE(parse_cidr("192.168.1.0/16", &error));
     EXPECT_TRUE(parse_cidr("192.168.0.0/16", &error));
 }

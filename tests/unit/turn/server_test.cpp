@@ -111,6 +111,7 @@ struct Client {
     std::string nonce;
     Integrity integrity = Integrity::Md5;
     bool send_nonce = true;
+    std::vector<Attr> after_integrity; // appended after MESSAGE-INTEGRITY: not covered by it
 
     [[nodiscard]] stun::Md5Digest md5_key() const {
         return stun::long_term_key_md5(username, realm, password);
@@ -159,6 +160,13 @@ std::vector<std::uint8_t> encode(const Client& c, std::uint16_t method, stun::Me
         default:
             w.add_message_integrity(c.md5_key());
             break;
+        }
+        for (const auto& a : c.after_integrity) {
+            if (a.xor_address) {
+                w.add_xor_address(a.type, *a.xor_address);
+            } else {
+                w.add(a.type, a.value);
+            }
         }
     }
     w.add_fingerprint();
@@ -567,6 +575,44 @@ TEST_F(TurnAuth, UnsupportedPasswordAlgorithmIs400) {
     auto m = allocate(c, {raw(sattr::kPasswordAlgorithms, kOffered),
                           raw(sattr::kPasswordAlgorithm, {0, 9, 0, 0})});
     EXPECT_EQ(error_code(m), 400);
+}
+
+// RFC 8489 §14.5: attributes after MESSAGE-INTEGRITY are not covered by it and are ignored,
+// so nobody on the path can add to a signed request.
+TEST_F(TurnAuth, AttributesAfterIntegrityAreIgnored) {
+    auto c = client();
+    c.after_integrity = {transport(), lifetime(3600)};
+    auto m = request(c, method::kAllocate, {});
+    EXPECT_EQ(error_code(m), 400); // REQUESTED-TRANSPORT only after MI: missing
+
+    c.after_integrity = {lifetime(3600), raw(0x7777, {1, 2, 3, 4})};
+    m = allocate(c);
+    ASSERT_TRUE(is_success(m)) << error_code(m);
+    EXPECT_EQ(u32_of(m, attr::kLifetime), 600U);
+
+    c.after_integrity = {peer_attr(kPeer2)};
+    ASSERT_TRUE(is_success(create_permission(c, {kPeer})));
+    send_indication(c, kPeer2, "smuggled");
+    EXPECT_TRUE(io.to_peer.empty());
+    send_indication(c, kPeer, "signed");
+    EXPECT_EQ(io.to_peer.size(), 1U);
+
+    c.after_integrity = {lifetime(0)};
+    EXPECT_EQ(u32_of(refresh(c, std::nullopt), attr::kLifetime), 600U);
+    EXPECT_EQ(server().allocation_count(), 1U);
+
+    c.after_integrity = {channel_number(0x4000), peer_attr(kPeer)};
+    EXPECT_EQ(error_code(request(c, method::kChannelBind, {})), 400);
+}
+
+TEST_F(TurnAuth, AttributesAfterIntegrityAreIgnoredWithSha256) {
+    auto c = client();
+    c.integrity = Integrity::Sha256;
+    c.after_integrity = {lifetime(3600)};
+    auto m = allocate(c);
+    ASSERT_TRUE(is_success(m)) << error_code(m);
+    EXPECT_EQ(u32_of(m, attr::kLifetime), 600U);
+    EXPECT_TRUE(stun::verify_message_integrity_sha256(m, c.sha256_key()));
 }
 
 TEST_F(TurnAuth, EveryMethodIsAuthenticated) {
@@ -1109,6 +1155,12 @@ TEST_F(TurnPermission, TooManyPermissionsIs508) {
                   c, {kPeer, kPeer2, endpoint("198.51.100.9", 1)})),
               508);
     EXPECT_TRUE(is_success(create_permission(c, {kPeer, kPeer2})));
+    // At the limit, existing permissions can still be refreshed (every 5 minutes, §9).
+    EXPECT_TRUE(is_success(create_permission(c, {kPeer})));
+    EXPECT_TRUE(is_success(create_permission(c, {kPeer2, kPeer})));
+    EXPECT_EQ(error_code(create_permission(c, {endpoint("198.51.100.9", 1)})), 508);
+    timers.skip_for(300s); // lapsed permissions make room
+    EXPECT_TRUE(is_success(create_permission(c, {endpoint("198.51.100.9", 1)})));
 }
 
 TEST_F(TurnPermission, PeerDataBecomesADataIndication) {
