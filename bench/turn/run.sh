@@ -13,7 +13,7 @@
 #   --allocations (default 1000) is how many allocations are held for the memory figures.
 #
 # Figures, for each server (bench/turn/README.md tells how each is taken):
-#   relayed packets/s     highest rate over any 3 s while 40 clients send as fast as
+#   relayed packets/s     highest rate over any 3 s while 80 clients send as fast as
 #                         turnutils_uclient can (channels over UDP), and what was lost
 #   CPU us/relayed packet server utime+stime over the relay phase / packets relayed, at a fixed
 #                         offered 20,000 relayed packets/s (20 clients x 500 messages/s, echoed):
@@ -124,10 +124,11 @@ payload=160              # bytes per message: one 20 ms G.711 frame
 cpu_clients=20
 cpu_interval_ms=2
 cpu_messages=3000
-# Saturating load for the rate: 40 clients, each asking for a message every 1 ms for 8 s.
-sat_clients=40
+# Saturating load for the rate: 80 clients, each asking for a message every 1 ms for 6 s, at
+# most 160,000 relayed packets/s, more than the client, the echo and the server carry on 2 cores.
+sat_clients=80
 sat_interval_ms=1
-sat_messages=8000
+sat_messages=6000
 rate_window_s=3
 client_timeout_s=90      # hard limit on one turnutils_uclient run
 idle_seconds=5
@@ -329,12 +330,13 @@ declare -A result       # result[FIGURE,SERVER]
 declare -A cpu_samples  # cpu_samples[LOAD,SERVER]: microseconds per relayed packet per round
 declare -A client_relayed # client_relayed[SERVER]: 2 x echoes, summed over every run
 declare -A client_sent  # client_sent[SERVER]: messages the clients sent, summed
+declare -A mismatches   # mismatches[SERVER]: 437 answers turnutils_uclient logged, summed
 run_id=0
 
 # uclient_load SERVER CLIENTS INTERVAL_MS MESSAGES FLAGS: one bounded turnutils_uclient run;
 # sets run_sent, run_received, run_lost, run_relayed, run_ticks, run_relay_s, run_peak, run_ok.
 uclient_load() {
-    local name=$1 clients=$2 interval=$3 messages=$4 flags=$5 out id=$((++run_id)) kv
+    local name=$1 clients=$2 interval=$3 messages=$4 flags=$5 out id=$((++run_id)) kv n437
     # -c: no RTCP allocation beside each client's; -e/-r: the echo peer; -l: payload bytes.
     # shellcheck disable=SC2086 # flags is a list of options
     out=$(python3 "$here/uclient_run.py" --server-pid "${server_pid[$name]}" \
@@ -363,6 +365,8 @@ uclient_load() {
     fi
     client_relayed[$name]=$((${client_relayed[$name]:-0} + run_relayed))
     client_sent[$name]=$((${client_sent[$name]:-0} + run_sent))
+    n437=$(grep -c 'error 437' "$tmp/uclient-$id.log" 2>/dev/null) || true
+    mismatches[$name]=$((${mismatches[$name]:-0} + ${n437:-0}))
 }
 
 measure_idle() { # both servers at once: nothing is sent to either
@@ -492,6 +496,13 @@ if wants strowger; then
         "and got $(( ${client_relayed[strowger]:-0} / 2 )) echoes (${client_relayed[strowger]:-0}" \
         "relayed packets counted by the clients)"
 fi
+
+for name in "${servers[@]}"; do
+    if ((${mismatches[$name]:-0})); then
+        echo "$name: turnutils_uclient logged ${mismatches[$name]} Allocate answers 437 (Allocation" \
+            "Mismatch) over the run; it retries those allocations"
+    fi
+done
 
 # --- the table --------------------------------------------------------------------------------
 echo
