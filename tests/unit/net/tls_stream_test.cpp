@@ -21,6 +21,7 @@
 
 #include <sys/stat.h>
 
+#include "temp_dir.hpp"
 #include "net/self_signed.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_stream.hpp"
@@ -33,26 +34,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 const core::IpEndpoint kPeer = core::IpEndpoint::v4({192, 0, 2, 7}, 40000);
 
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "strowger-tls-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
-        }
-        path_ = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    [[nodiscard]] const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
+using test::TempDir;
 
 // The TCP connection underneath, as far as the handler can tell.
 class FakeConnection final : public StreamWriter {

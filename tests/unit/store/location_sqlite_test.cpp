@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "core/connection_id.hpp"
 #include "store/location_sqlite.hpp"
 #include "store/sqlite.hpp"
@@ -22,30 +23,7 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kNow = 1'700'000'000;
 
-// A directory of its own under the system's temporary directory, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-        path_ = fs::temp_directory_path() / ("strowger-store-" + std::to_string(::getpid()) + "-" +
-                                             test->name() + "-" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    [[nodiscard]] const fs::path& path() const { return path_; }
-    [[nodiscard]] std::string database() const { return (path_ / "strowger.db").string(); }
-
-private:
-    fs::path path_;
-};
+using test::TempDir;
 
 sip::Binding binding(std::string contact, std::int64_t expires_at) {
     sip::Binding b;

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "store/location_sqlite.hpp"
 #include "store/sqlite.hpp"
 #include "store/user_sqlite.hpp"
@@ -38,30 +39,7 @@ constexpr const char* kAliceSha256 =
 constexpr const char* kAliceNewMd5 = "e87a9bc698eb8a56c9fa5619dd34ec58";
 constexpr const char* kAliceOtherRealmMd5 = "14bd49651ae87f52db27af728b0ea7e9";
 
-// A directory of its own under the system's temporary directory, removed with everything in it.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<unsigned> counter{0};
-        const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-        path_ = fs::temp_directory_path() / ("strowger-users-" + std::to_string(::getpid()) + "-" +
-                                             test->name() + "-" + std::to_string(counter++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    [[nodiscard]] const fs::path& path() const { return path_; }
-    [[nodiscard]] std::string database() const { return (path_ / "strowger.db").string(); }
-
-private:
-    fs::path path_;
-};
+using test::TempDir;
 
 template <std::size_t N> std::string hex(const std::array<std::uint8_t, N>& bytes) {
     static constexpr char kDigits[] = "0123456789abcdef";
