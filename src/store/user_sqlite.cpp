@@ -211,16 +211,7 @@ SqliteUserStore::SqliteUserStore(const std::string& path)
 bool SqliteUserStore::add(std::string_view name, std::string_view realm, std::string_view password,
                           std::int64_t now) {
     validate_user_name(name);
-    validate_password(password);
-    const auto md5 = to_hex(stun::long_term_key_md5(name, realm, password));
-    const auto sha256 = to_hex(stun::long_term_key_sha256(name, realm, password));
-    std::lock_guard lock(mutex_);
-    insert_.bind(1, name);
-    insert_.bind(2, realm);
-    insert_.bind(3, md5);
-    insert_.bind(4, sha256);
-    insert_.bind(5, now);
-    return changed_rows(insert_);
+    return write_keys(insert_, name, realm, password, now);
 }
 
 bool SqliteUserStore::remove(std::string_view name) {
@@ -233,16 +224,22 @@ bool SqliteUserStore::remove(std::string_view name) {
 
 bool SqliteUserStore::set_password(std::string_view name, std::string_view realm,
                                    std::string_view password, std::int64_t now) {
+    return write_keys(update_, name, realm, password, now);
+}
+
+bool SqliteUserStore::write_keys(Statement& statement, std::string_view name,
+                                 std::string_view realm, std::string_view password,
+                                 std::int64_t now) {
     validate_password(password);
     const auto md5 = to_hex(stun::long_term_key_md5(name, realm, password));
     const auto sha256 = to_hex(stun::long_term_key_sha256(name, realm, password));
     std::lock_guard lock(mutex_);
-    update_.bind(1, name);
-    update_.bind(2, realm);
-    update_.bind(3, md5);
-    update_.bind(4, sha256);
-    update_.bind(5, now);
-    return changed_rows(update_);
+    statement.bind(1, name);
+    statement.bind(2, realm);
+    statement.bind(3, md5);
+    statement.bind(4, sha256);
+    statement.bind(5, now);
+    return changed_rows(statement);
 }
 
 std::vector<UserRecord> SqliteUserStore::list() {

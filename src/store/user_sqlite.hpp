@@ -70,6 +70,11 @@ public:
     [[nodiscard]] const std::string& path() const noexcept { return db_.path(); }
 
 private:
+    // Runs the insert or the update, whose parameters are both (name, realm, MD5 key, SHA-256
+    // key, time): the keys are computed here, outside the lock.
+    bool write_keys(Statement& statement, std::string_view name, std::string_view realm,
+                    std::string_view password, std::int64_t now);
+
     // One connection, and its statements, used by one thread at a time: SQLite serialises use
     // of a connection anyway, and a lookup is a single indexed read.
     std::mutex mutex_;
