@@ -12,7 +12,8 @@ shift || true
 
 # Build tools and the libraries the server links (design.md: Dependencies).
 build_packages=(cmake ninja-build g++ pkg-config libboost-dev libspdlog-dev libfmt-dev
-                libtomlplusplus-dev libcli11-dev libssl-dev zlib1g-dev libsqlite3-dev)
+                libtomlplusplus-dev libcli11-dev libssl-dev zlib1g-dev libsqlite3-dev
+                nlohmann-json3-dev)
 # What the tests drive or link: GoogleTest, Google Benchmark, coturn's STUN/TURN tools,
 # Debian's classic STUN client, Python for the integration scripts, clang with libFuzzer and
 # the sanitizer runtimes for the fuzz build, the SIP parsers the benchmarks compare with, and

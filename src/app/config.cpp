@@ -215,6 +215,10 @@ const std::vector<std::pair<std::string, Setter>>& schema() {
          [](Config& c, const std::string& k, const toml::node& n) {
              c.sip.listen = as_listen_list(k, n, {core::Transport::Udp, core::Transport::Tcp});
          }},
+        {"http.listen",
+         [](Config& c, const std::string& k, const toml::node& n) {
+             c.http_listen = as_listen_list(k, n, {core::Transport::Tcp, core::Transport::Tls});
+         }},
         {"sip.domains",
          [](Config& c, const std::string& k, const toml::node& n) {
              c.sip.domains = as_domain_list(k, n);
@@ -252,6 +256,7 @@ const std::vector<std::pair<std::string, Setter>>& schema() {
                  static_cast<std::uint64_t>(as_integer(k, n, 0, std::int64_t{1} << 40));
          }},
         {"turn.max_lifetime", turn_unsigned(&Config::Turn::max_lifetime, 600, 86400)},
+        {"turn.rest_lifetime", turn_unsigned(&Config::Turn::rest_lifetime, 60, 31536000)},
         {"tls.cert_file", tls_file(&Config::Tls::cert_file)},
         {"tls.key_file", tls_file(&Config::Tls::key_file)},
     };
@@ -341,6 +346,8 @@ Config load_config(const std::optional<std::string>& file,
     config.sip.listen = as_listen_list("sip.listen",
                                        toml::array{"udp:0.0.0.0:5060", "tcp:0.0.0.0:5060"},
                                        {core::Transport::Udp, core::Transport::Tcp});
+    config.http_listen = as_listen_list("http.listen", toml::array{"tcp:0.0.0.0:8080"},
+                                        {core::Transport::Tcp});
     for_each_leaf(root, "", [&](const std::string& key, const toml::node& node) {
         const auto* setter = find_key(key);
         if (setter == nullptr) {

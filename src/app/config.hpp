@@ -19,6 +19,7 @@ struct Config {
     std::string realm = "strowger";
     std::string log_level = "info";
     std::vector<core::ListenSpec> stun_listen;
+    std::vector<core::ListenSpec> http_listen; // tcp: HTTP, tls: HTTPS (8080, 8443)
 
     // SIP (RFC 3261): transports, served domains and the transaction timers.
     struct Sip {
@@ -49,9 +50,10 @@ struct Config {
         unsigned total_quota = 0;     // allocations in all; 0: as many as relay ports
         std::uint64_t max_bytes_per_second = 0; // per allocation; 0: unlimited
         unsigned max_lifetime = 3600; // seconds
+        unsigned rest_lifetime = 86400; // seconds the credentials of /api/ice-servers last
     } turn;
 
-    // Certificate for the tls: listeners.
+    // Certificate for the tls: listeners (TURN, HTTPS).
     struct Tls {
         std::string cert_file;
         std::string key_file;

@@ -13,6 +13,7 @@
 #include "app/turn_service.hpp"
 #include "app/turn_setup.hpp"
 #include "app/version.hpp"
+#include "app/web_service.hpp"
 #include "net/shard.hpp"
 #include "net/socket_options.hpp"
 #include "net/tcp_listener.hpp"
@@ -74,6 +75,7 @@ void Server::check_ports() {
     };
     check("stun.listen", config_.stun_listen);
     check("sip.listen", config_.sip.listen);
+    check("http.listen", config_.http_listen);
 }
 
 void Server::open_store() {
@@ -105,26 +107,32 @@ void Server::open_store() {
 }
 
 void Server::open_tls() {
-    bool wanted = std::any_of(config_.stun_listen.begin(), config_.stun_listen.end(),
-                              [](const core::ListenSpec& s) {
-                                  return s.transport == core::Transport::Tls;
-                              });
-    if (!wanted) {
+    auto has_tls = [](const std::vector<core::ListenSpec>& specs) {
+        return std::any_of(specs.begin(), specs.end(), [](const core::ListenSpec& s) {
+            return s.transport == core::Transport::Tls;
+        });
+    };
+    const char* key = has_tls(config_.stun_listen) ? "stun.listen"
+                      : has_tls(config_.http_listen) ? "http.listen"
+                                                     : nullptr;
+    if (key == nullptr) {
         return;
     }
     // The configured certificate, else the one `strowger cert` keeps in the data directory.
     auto cert = config_.tls.cert_file;
-    auto key = config_.tls.key_file;
+    auto private_key = config_.tls.key_file;
     if (cert.empty()) {
         cert = (std::filesystem::path(config_.data_dir) / "cert.pem").string();
-        key = (std::filesystem::path(config_.data_dir) / "key.pem").string();
-        if (!std::filesystem::exists(cert) || !std::filesystem::exists(key)) {
-            throw StartupError("stun.listen has a tls: entry but tls.cert_file and "
-                               "tls.key_file are not set (and there is no " + cert + ")");
+        private_key = (std::filesystem::path(config_.data_dir) / "key.pem").string();
+        if (!std::filesystem::exists(cert) || !std::filesystem::exists(private_key)) {
+            throw StartupError(std::string(key) +
+                               " has a tls: entry but tls.cert_file and tls.key_file are not "
+                               "set, and there is no " + cert +
+                               " (`strowger cert` makes a self-signed one)");
         }
     }
     try {
-        tls_ = std::make_unique<net::TlsContext>(cert, key);
+        tls_ = std::make_unique<net::TlsContext>(cert, private_key);
     } catch (const std::exception& e) {
         throw StartupError(std::string("tls.cert_file/tls.key_file: ") + e.what());
     }
@@ -193,6 +201,44 @@ void Server::open_listeners() {
     }
 }
 
+void Server::open_web() {
+    web_ = std::make_unique<WebService>(
+        static_cast<unsigned>(shards_.size()), config_, turn_->shared.rest_secret,
+        [this](std::function<void(MetricsSnapshot)> done) { collect_metrics(std::move(done)); });
+    web_->open(config_.http_listen, tls_.get());
+}
+
+void Server::collect_metrics(std::function<void(MetricsSnapshot)> done) {
+    struct Scrape {
+        MetricsSnapshot snapshot;
+        std::size_t waiting;
+        std::function<void(MetricsSnapshot)> done;
+    };
+    auto scrape = std::make_shared<Scrape>(Scrape{{}, shards_.size(), std::move(done)});
+    scrape->snapshot.shards.resize(shards_.size());
+    scrape->snapshot.sip_bindings =
+        location_->binding_count(static_cast<std::int64_t>(std::time(nullptr)));
+    for (std::size_t i = 0; i < shards_.size(); ++i) {
+        auto* services = shards_[i].get();
+        // Each shard copies its own counters on its thread; the web shard adds them up.
+        services->shard.post([this, services, scrape, i] {
+            ShardMetrics m;
+            m.sip = services->sip.proxy().stats();
+            m.sip_server_transactions = services->sip.proxy().transactions().server_count();
+            m.sip_client_transactions = services->sip.proxy().transactions().client_count();
+            m.stun = services->turn.binding_stats();
+            m.turn = services->turn.stats();
+            m.turn_allocations = services->turn.allocation_count();
+            web_->shard().post([scrape, i, m] {
+                scrape->snapshot.shards[i] = m;
+                if (--scrape->waiting == 0) {
+                    scrape->done(std::move(scrape->snapshot));
+                }
+            });
+        });
+    }
+}
+
 void Server::run() {
     std::error_code ec;
     std::filesystem::create_directories(config_.data_dir, ec);
@@ -204,6 +250,7 @@ void Server::run() {
     open_store();
     open_tls();
     open_listeners();
+    open_web();
 
     // Signals are taken by the main thread's own loop, before the shards start.
     boost::asio::io_context main_loop;
@@ -224,6 +271,7 @@ void Server::run() {
         });
     }
     shards_.front()->shard.post([this] { prune_bindings(); });
+    web_->start();
     auto list = [](const std::vector<core::ListenSpec>& specs) {
         std::string out;
         for (const auto& spec : specs) {
@@ -231,11 +279,12 @@ void Server::run() {
         }
         return out;
     };
-    spdlog::info("strowger {} serving with {} shards; sip on{}; stun/turn on{}", kVersion,
-                 shards_.size(), list(config_.sip.listen), list(config_.stun_listen));
+    spdlog::info("strowger {} serving with {} shards; sip on{}; stun/turn on{}; http on{}",
+                 kVersion, shards_.size(), list(config_.sip.listen), list(config_.stun_listen),
+                 list(config_.http_listen));
 
     main_loop.run();
-    bool failed = false;
+    bool failed = web_->shard().failed();
     for (const auto& s : shards_) {
         failed = failed || s->shard.failed();
     }
@@ -246,6 +295,7 @@ void Server::run() {
 }
 
 void Server::stop() {
+    web_->stop(); // first: a metrics scrape posts to the other shards
     for (auto& s : shards_) {
         s->shard.stop([services = s.get()] {
             for (auto& u : services->udp) {
@@ -295,6 +345,7 @@ void Server::stop() {
                      tx.server_created, tx.client_created, tx.retransmissions_sent,
                      tx.retransmissions_absorbed, tx.timeouts);
     }
+    web_.reset();
     shards_.clear();
     turn_.reset();
     users_.reset();

@@ -2,6 +2,7 @@
 // `strowger serve`: opens every configured listener on every shard, runs until SIGINT or
 // SIGTERM, then closes the listeners and reports what each shard handled.
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -18,6 +19,9 @@ class TlsContext;
 }
 
 namespace strowger::app {
+
+struct MetricsSnapshot;
+class WebService;
 
 // The server could not start (a port is taken, the data directory cannot be made).
 class StartupError : public std::runtime_error {
@@ -45,6 +49,9 @@ private:
     void open_tls();
     void prune_bindings();
     void open_listeners();
+    void open_web();
+    // From the web shard: copies every shard's counters, then calls `done` there.
+    void collect_metrics(std::function<void(MetricsSnapshot)> done);
     void stop();
 
     Config config_;
@@ -54,6 +61,7 @@ private:
     std::unique_ptr<TurnState> turn_;
     std::unique_ptr<net::TlsContext> tls_;
     std::vector<std::unique_ptr<ShardServices>> shards_;
+    std::unique_ptr<WebService> web_; // HTTP and signaling, on a shard of its own
 };
 
 } // namespace strowger::app

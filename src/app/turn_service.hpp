@@ -30,6 +30,7 @@ struct TurnShared {
     std::unique_ptr<turn::AllocationQuota> quota;
     std::unique_ptr<turn::PeerPolicy> policy;
     std::unique_ptr<RelayPorts> ports;
+    std::string rest_secret; // TURN REST: what /api/ice-servers signs credentials with
 };
 
 class TurnService final : public net::StreamHandler,

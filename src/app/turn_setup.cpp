@@ -61,6 +61,7 @@ TurnShared make_turn_shared(const Config& config, turn::CredentialStore* users) 
         spdlog::info("turn: REST credentials use the secret in {}", path);
     }
     shared.authenticator = std::make_unique<turn::Authenticator>(users, secret);
+    shared.rest_secret = secret;
 
     std::array<std::uint8_t, 32> nonce_key{};
     turn::random_bytes(nonce_key);

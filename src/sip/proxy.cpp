@@ -169,6 +169,15 @@ Proxy::~Proxy() {
     }
 }
 
+std::size_t counted_method_index(std::string_view method) {
+    for (std::size_t i = 0; i < kCountedMethods.size(); ++i) {
+        if (kCountedMethods[i] == method) {
+            return i;
+        }
+    }
+    return kCountedMethods.size();
+}
+
 // ---- input --------------------------------------------------------------------------------
 
 void Proxy::on_bytes(std::string_view bytes, Framing framing, const Flow& from) {
@@ -194,8 +203,10 @@ void Proxy::on_bytes(std::string_view bytes, Framing framing, const Flow& from) 
     }
     if (msg.is_request()) {
         ++stats_.requests;
+        ++stats_.requests_by_method[counted_method_index(msg.method())];
     } else {
         ++stats_.responses;
+        ++stats_.responses_by_code[static_cast<std::size_t>(msg.status_code() - 100)];
     }
     layer_.receive(std::move(msg), from);
 }
@@ -545,6 +556,13 @@ void Proxy::on_response(ClientTransaction& txn, const Message& response) {
         return;
     }
     if (code < 300) {
+        if (!ctx.server->final_sent()) { // live calls for /metrics: answered minus ended
+            if (ctx.invite) {
+                ++stats_.calls_answered;
+            } else if (ctx.server->request().method() == "BYE") {
+                ++stats_.calls_ended;
+            }
+        }
         branch_finished(*branch, code, &response);
         forward_response(ctx, code, strip_top_via(response));
         if (ctx.invite) {

@@ -10,6 +10,7 @@
 // request to the registrar, to the bindings of the address-of-record (forking in parallel),
 // to ourselves, or nowhere (403 for foreign domains unless sip.forward_foreign).
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -60,6 +61,12 @@ struct ProxyConfig {
     std::function<bool(std::string_view user)> is_account;
 };
 
+// The methods counted one by one in ProxyStats; any other counts as the last, "other".
+inline constexpr std::array<std::string_view, 14> kCountedMethods = {
+    "INVITE", "ACK",    "BYE",     "CANCEL",    "REGISTER", "OPTIONS", "INFO",
+    "UPDATE", "PRACK",  "REFER",   "SUBSCRIBE", "NOTIFY",   "MESSAGE", "PUBLISH"};
+std::size_t counted_method_index(std::string_view method);
+
 struct ProxyStats {
     std::uint64_t requests = 0;
     std::uint64_t responses = 0;
@@ -69,6 +76,11 @@ struct ProxyStats {
     std::uint64_t forwarded = 0;     // requests sent on to a next hop (per branch)
     std::uint64_t stateless = 0;     // ACKs and stray responses forwarded statelessly
     std::uint64_t local_replies = 0; // final responses generated here
+    std::uint64_t calls_answered = 0; // INVITEs whose first 2xx went upstream
+    std::uint64_t calls_ended = 0;    // BYEs whose first 2xx went upstream
+    // Well-formed messages received: requests by counted_method_index(), responses by code.
+    std::array<std::uint64_t, kCountedMethods.size() + 1> requests_by_method{};
+    std::array<std::uint64_t, 600> responses_by_code{}; // index: status - 100
 };
 
 class Proxy final : public TransactionUser {

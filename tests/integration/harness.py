@@ -77,6 +77,7 @@ class Server:
         chosen = {s.split("=", 1)[0] for s in settings}
         self.stun_port = None
         self.sip_port = None
+        self.http_port = None
         if "stun.listen" not in chosen:
             self.stun_port = free_port()
             self.args += ["--set", f'stun.listen=["udp:127.0.0.1:{self.stun_port}"]']
@@ -84,6 +85,9 @@ class Server:
             self.sip_port = free_port()
             self.args += ["--set", f'sip.listen=["udp:127.0.0.1:{self.sip_port}",'
                                    f'"tcp:127.0.0.1:{self.sip_port}"]']
+        if "http.listen" not in chosen:
+            self.http_port = free_port(socket.SOCK_STREAM)
+            self.args += ["--set", f'http.listen=["tcp:127.0.0.1:{self.http_port}"]']
         for s in settings:
             self.args += ["--set", s]
         self.expect_start = expect_start
