@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "app/cert_command.hpp"
 #include "app/config.hpp"
 #include "app/server.hpp"
 #include "app/user_command.hpp"
@@ -77,6 +78,16 @@ int main(int argc, char** argv) {
         add_config_options(command);
     }
 
+    CertCommand cert_command;
+    auto* cert = cli.add_subcommand(
+        "cert", "Write a self-signed certificate to <data_dir>/cert.pem and key.pem");
+    cert->add_option("--name", cert_command.name,
+                     "Host name or address it is for (default: this machine's host name)");
+    cert->add_option("--days", cert_command.days, "Days it is valid")
+        ->check(CLI::Range(1, 3650));
+    cert->add_flag("--force", cert_command.force, "Replace existing files");
+    add_config_options(cert);
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -100,6 +111,10 @@ int main(int argc, char** argv) {
     if (cli.got_subcommand("check-config")) {
         std::printf("%s: configuration is valid\n", config_file->c_str());
         return 0;
+    }
+
+    if (cli.got_subcommand(cert)) {
+        return run_cert_command(cert_command, config);
     }
 
     if (cli.got_subcommand(user)) {
