@@ -1,5 +1,7 @@
 #include "app/server.hpp"
 
+#include <sys/resource.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
@@ -53,6 +55,19 @@ namespace {
 
 // How often expired bindings are dropped from memory and disk.
 constexpr std::chrono::seconds kPruneInterval{60};
+
+// Every signaling client, TCP flow and relay holds a descriptor; the usual soft limit of 1024
+// would cap the server far below what it serves, so it takes all the hard limit allows.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+        spdlog::info("file descriptors: up to {}", static_cast<std::uint64_t>(limit.rlim_cur));
+    }
+}
 
 } // namespace
 
@@ -246,6 +261,7 @@ void Server::run() {
         throw StartupError("general.data_dir: cannot create '" + config_.data_dir +
                            "': " + ec.message());
     }
+    raise_descriptor_limit();
     check_ports();
     open_store();
     open_tls();

@@ -41,7 +41,12 @@ LongPollRoom::LongPollRoom(core::TimerService& timers, std::string server_header
     sweep_timer_ = timers_.schedule_after(kSweepInterval, [this] { sweep(); });
 }
 
-LongPollRoom::~LongPollRoom() { close(); }
+// Parked waiters are not touched here: by now their connections may be gone.
+LongPollRoom::~LongPollRoom() {
+    if (!closed_) {
+        timers_.cancel(sweep_timer_);
+    }
+}
 
 bool LongPollRoom::serves(std::string_view path) {
     return path == "/sign_in" || path == "/wait" || path == "/message" || path == "/sign_out";
