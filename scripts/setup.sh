@@ -19,10 +19,10 @@ build_packages=(cmake ninja-build g++ pkg-config libboost-dev libspdlog-dev libf
 # the sanitizer runtimes for the fuzz build, the SIP parsers the benchmarks compare with, and
 # the SIP peers: sipp, baresip (with tshark to count its RTP) and Kamailio for comparison, and
 # iproute2 with nftables for the NAT lab's namespaces and NAT routers, openssl for test
-# certificates.
+# certificates, and Chromium for the browser tests (driven by playwright-core from npm).
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev coturn stun-client python3
                clang libclang-rt-14-dev libosip2-dev libsofia-sip-ua-dev
-               sip-tester baresip-core tshark kamailio iproute2 nftables openssl)
+               sip-tester baresip-core tshark kamailio iproute2 nftables openssl chromium)
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -43,6 +43,17 @@ install_packages() {
     fi
 }
 
+# The npm packages a folder's package-lock.json names, installed again only when the lock
+# file is newer than the last install.
+npm_install() {
+    local dir=$1
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+        [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        echo "== npm ci in $dir"
+        npm ci --prefix "$dir" --no-audit --no-fund
+    fi
+}
+
 jobs=$(nproc)
 
 case "$mode" in
@@ -56,6 +67,10 @@ serve)
     ;;
 test)
     install_packages "${build_packages[@]}" "${test_packages[@]}"
+    # Node.js runs the browser tests. A machine that already has it (from any source) keeps
+    # it; otherwise Debian's nodejs and npm are installed.
+    command -v npm >/dev/null || install_packages nodejs npm
+    npm_install tests/browser
     # 1. The project's g++ build: unit, integration and corpus-replay tests, benchmarks built.
     cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DSTROWGER_SANITIZE= -DSTROWGER_TESTS=ON -DSTROWGER_BENCH=ON
