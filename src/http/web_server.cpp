@@ -205,7 +205,7 @@ private:
                     std::string(reinterpret_cast<const char*>(asset->data.data()),
                                 asset->data.size()));
         } else if (is_web_directory(path_)) {
-            redirect(path_ + "/");
+            redirect(path_ + "/" + (query_.empty() ? "" : "?" + query_)); // keep ?relay=1
         } else {
             respond(bhttp::status::not_found, "text/plain", "not found: " + path_ + "\n");
         }
