@@ -132,7 +132,6 @@ private:
         query_ = question == std::string_view::npos ? std::string{}
                                                     : std::string(target.substr(question + 1));
         keep_alive_ = request.keep_alive();
-        version_ = request.version();
         head_only_ = request.method() == bhttp::verb::head;
 
         if (beast::websocket::is_upgrade(request)) {
@@ -212,7 +211,7 @@ private:
     }
 
     void redirect(const std::string& location) {
-        response_ = bhttp::response<bhttp::string_body>(bhttp::status::moved_permanently, version_);
+        response_ = bhttp::response<bhttp::string_body>(bhttp::status::moved_permanently, 11);
         response_.set(bhttp::field::location, location);
         send_response("text/plain", "moved to " + location + "\n", keep_alive_);
     }
@@ -223,7 +222,10 @@ private:
 
     void respond(bhttp::status status, std::string_view content_type, std::string body,
                  bool keep_alive) {
-        response_ = bhttp::response<bhttp::string_body>(status, version_);
+        // HTTP/1.1 whatever the request's version (RFC 9110 §6.2: the highest version the
+        // server conforms to), as the long-poll answers are; keep_alive() then writes
+        // "Connection: close" for a 1.0 client.
+        response_ = bhttp::response<bhttp::string_body>(status, 11);
         send_response(content_type, std::move(body), keep_alive);
     }
 
@@ -297,7 +299,6 @@ private:
     std::string raw_;
     std::string path_;
     std::string query_;
-    unsigned version_ = 11;
     bool keep_alive_ = false;
     bool head_only_ = false;
     bool parked_ = false;
