@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/simulated_timers.hpp"
 #include "signaling/long_poll_room.hpp"
@@ -22,6 +23,15 @@ namespace {
 using namespace strowger;
 
 [[noreturn]] void fail() { __builtin_trap(); }
+
+// What comes before the first `separator` and what after it (empty when there is none).
+std::pair<std::string_view, std::string_view> split_at(std::string_view text, char separator) {
+    auto at = text.find(separator);
+    if (at == std::string_view::npos) {
+        return {text, {}};
+    }
+    return {text.substr(0, at), text.substr(at + 1)};
+}
 
 void check_long_poll(const std::string& response) {
     if (!response.starts_with("HTTP/1.1 ")) {
@@ -110,22 +120,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case 3: {
             // "METHOD /path?query\ncontent-type\nbody"
-            auto line_end = payload.find('\n');
-            auto line = payload.substr(0, line_end);
-            auto rest = line_end == std::string_view::npos ? std::string_view{}
-                                                           : payload.substr(line_end + 1);
-            auto type_end = rest.find('\n');
-            auto content_type = rest.substr(0, type_end);
-            auto body = type_end == std::string_view::npos ? std::string_view{}
-                                                           : rest.substr(type_end + 1);
-            auto space = line.find(' ');
-            auto method = line.substr(0, space);
-            auto target = space == std::string_view::npos ? std::string_view{}
-                                                          : line.substr(space + 1);
-            auto question = target.find('?');
-            auto path = target.substr(0, question);
-            auto query = question == std::string_view::npos ? std::string_view{}
-                                                            : target.substr(question + 1);
+            auto [line, rest] = split_at(payload, '\n');
+            auto [content_type, body] = split_at(rest, '\n');
+            auto [method, target] = split_at(line, ' ');
+            auto [path, query] = split_at(target, '?');
             if (waiter.parked) {
                 break; // one request at a time per connection
             }
