@@ -124,6 +124,7 @@ std::optional<std::string> LongPollRoom::wait(std::string_view query, LongPollWa
         return sorry();
     }
     auto& member = it->second;
+    member.idle_since = timers_.now(); // a member collecting its backlog is alive
     if (!member.queue.empty()) {
         auto next = std::move(member.queue.front());
         member.queue.pop_front();

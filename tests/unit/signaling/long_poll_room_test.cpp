@@ -221,6 +221,21 @@ TEST_F(LongPollRoomTest, AMemberWithoutAWaitForThirtySecondsIsTimedOut) {
     EXPECT_EQ(body_of(alice.delivered[0]), "bob,2,0\n");
 }
 
+TEST_F(LongPollRoomTest, AMemberCollectingABacklogIsNotTimedOut) {
+    get("/sign_in", "alice");
+    get("/sign_in", "bob");
+    for (int i = 0; i < 40; ++i) {
+        post("peer_id=2&to=1", "m");
+    }
+    // alice never parks: each /wait finds something queued, one a second for 40 s.
+    for (int i = 0; i < 40; ++i) {
+        EXPECT_EQ(status_of(get("/wait", "peer_id=1")), "200 OK") << i;
+        get("/wait", "peer_id=2"); // bob stays alive too
+        timers.run_for(std::chrono::seconds(1));
+    }
+    EXPECT_EQ(room.member_count(), 2u);
+}
+
 TEST_F(LongPollRoomTest, TheIdleClockStartsWhenTheWaitCloses) {
     get("/sign_in", "alice");
     FakeWaiter w;
