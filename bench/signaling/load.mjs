@@ -23,7 +23,7 @@
 //
 // Options (defaults in brackets):
 //   --host H [127.0.0.1]  --port P  --pid PID (the server's, for /proc figures)
-//   --clients N [10000]   clients of a hold phase
+//   --clients N [1000]    clients of a hold phase
 //   --arrivals serial|burst [serial]  hold phases: each client signs in (says hello) once
 //                         the previous one's presence is delivered everywhere, or all at once
 //                         with --concurrency in flight
@@ -49,7 +49,7 @@ import WebSocket from 'ws';
 
 // --- options ----------------------------------------------------------------------------------
 const defaults = {
-    host: '127.0.0.1', port: 0, pid: 0, clients: 10000, pairs: 50, duration: 8, rate: 40,
+    host: '127.0.0.1', port: 0, pid: 0, clients: 1000, pairs: 50, duration: 8, rate: 40,
     payload: 1000, concurrency: 64, sources: 16, 'time-limit': 120, settle: 1, deflate: false,
     'clk-tck': 100, idle: 0, arrivals: 'serial',
 };
