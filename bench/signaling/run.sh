@@ -43,6 +43,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$root/bench/lib.sh"
 here=$root/bench/signaling
 
 strowger_bin=
@@ -55,7 +56,6 @@ lp_pairs=50
 ws_pairs=500
 ws_rate=40
 duration=8
-need_value() { [[ $# -ge 2 && -n $2 ]] || { echo "$1 needs a value (see --help)" >&2; exit 2; }; }
 while (($#)); do
     case $1 in
     --only | --lp-clients | --ws-clients | --ws-idle | --arrivals | --lp-pairs | --ws-pairs | \
@@ -98,12 +98,6 @@ lp | ws) kinds=("$only") ;;
     exit 2
     ;;
 esac
-in_range() { # OPTION VALUE MIN MAX
-    if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 < $3 || $2 > $4)); then
-        echo "$1 must be an integer in $3..$4" >&2
-        exit 2
-    fi
-}
 in_range --lp-clients "$lp_clients" 2 20000
 in_range --ws-clients "$ws_clients" 2 20000
 in_range --ws-idle "$ws_idle" 0 20000
@@ -155,7 +149,6 @@ done
 clk_tck=$(getconf CLK_TCK)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/strowger-signaling-bench.XXXXXX")
 server_pid=
-running() { [[ -n $1 ]] && kill -0 "$1" 2>/dev/null; }
 stop_server() { # SIGTERM, then SIGKILL after 10 s; sets server_status
     server_status=
     [[ -n $server_pid ]] || return 0

@@ -36,6 +36,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$root/bench/lib.sh"
 here=$root/bench/sip_load
 
 strowger_bin=
@@ -136,12 +137,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sip-load-bench.XXXXXX")
 declare -A server_pid server_port
 background_pids=() # load generators and clients still running; stopped on exit
 
-running() { # true while the process exists and is not a zombie awaiting our wait
-    local stat
-    [[ -r /proc/$1/stat ]] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-    stat=${stat##*) }
-    [[ ${stat%% *} != Z ]]
-}
 
 children_of() { # PIDs whose parent is $1
     local f stat fields
@@ -155,19 +150,6 @@ children_of() { # PIDs whose parent is $1
     done
 }
 
-stop_pid() { # SIGTERM a process we started, wait up to 10 s, then SIGKILL; reap it
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        running "$pid" || break
-        sleep 0.1
-    done
-    if running "$pid"; then
-        echo "pid $pid ignored SIGTERM for 10 s; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 
 stop_server() { # the server's main process, then any worker it left behind
     local name=$1 pid=${server_pid[$1]:-} child
@@ -198,23 +180,6 @@ forget_background() { # drop a stopped background process from the cleanup list
     background_pids=("${kept[@]}")
 }
 
-pick_port() { # a loopback port free for both UDP and TCP right now (the kernel picks it)
-    python3 -c '
-import socket
-for _ in range(50):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    port = u.getsockname()[1]
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        t.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    print(port)
-    break
-else:
-    raise SystemExit("no free port")'
-}
 
 cpu_ticks() { # utime + stime (fields 14 and 15) over the server's main process and its workers
     local pid total=0 stat fields

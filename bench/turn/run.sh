@@ -38,6 +38,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$root/bench/lib.sh"
 here=$root/bench/turn
 
 strowger_bin=
@@ -45,7 +46,6 @@ only=
 threads=1
 rounds=3
 allocations=1000
-need_value() { [[ $# -ge 2 && -n $2 ]] || { echo "$1 needs a value (see --help)" >&2; exit 2; }; }
 while (($#)); do
     case $1 in
     --only | --threads | --rounds | --allocations)
@@ -85,12 +85,6 @@ strowger | coturn) servers=("$only") ;;
     ;;
 esac
 wants() { [[ " ${servers[*]} " == *" $1 "* ]]; }
-in_range() { # OPTION VALUE MIN MAX
-    if ! [[ $2 =~ ^[0-9]+$ ]] || (($2 < $3 || $2 > $4)); then
-        echo "$1 must be an integer in $3..$4" >&2
-        exit 2
-    fi
-}
 in_range --threads "$threads" 1 16
 in_range --rounds "$rounds" 1 9
 in_range --allocations "$allocations" 10 5000
@@ -160,26 +154,7 @@ declare -A server_pid server_port
 peer_pid=
 background_pids=() # helpers still running; stopped on exit
 
-running() { # true while the process exists and is not a zombie awaiting our wait
-    local stat
-    [[ -r /proc/$1/stat ]] && read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-    stat=${stat##*) }
-    [[ ${stat%% *} != Z ]]
-}
 
-stop_pid() { # SIGTERM a process we started, wait up to 10 s, then SIGKILL; reap it
-    local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        running "$pid" || break
-        sleep 0.1
-    done
-    if running "$pid"; then
-        echo "pid $pid ignored SIGTERM for 10 s; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
 
 stop_server() {
     local pid=${server_pid[$1]:-}
@@ -206,23 +181,6 @@ forget_background() { # drop a stopped helper from the cleanup list
     background_pids=("${kept[@]}")
 }
 
-pick_port() { # a loopback port free for both UDP and TCP right now (the kernel picks it)
-    python3 -c '
-import socket
-for _ in range(50):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    port = u.getsockname()[1]
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        t.bind(("127.0.0.1", port))
-    except OSError:
-        continue
-    print(port)
-    break
-else:
-    raise SystemExit("no free port")'
-}
 
 cpu_ticks() { # utime + stime (fields 14 and 15) of all the server's threads
     local stat fields
