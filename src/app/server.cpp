@@ -71,6 +71,16 @@ void raise_descriptor_limit() {
 
 } // namespace
 
+int open_listen_socket(const char* key, const core::ListenSpec& spec) {
+    std::error_code ec;
+    int fd = net::open_reuseport_socket(spec, ec);
+    if (fd < 0) {
+        throw StartupError(std::string(key) + ": cannot open " + spec.to_string() + ": " +
+                           ec.message());
+    }
+    return fd;
+}
+
 Server::Server(Config config) : config_(std::move(config)) {}
 
 Server::~Server() = default;
@@ -168,12 +178,7 @@ void Server::open_listeners() {
         auto services = std::make_unique<ShardServices>(i, sip_->shared, turn_->shared);
         sip_->shared.shards.push_back(&services->sip);
         for (const auto& spec : config_.sip.listen) {
-            std::error_code ec;
-            int fd = net::open_reuseport_socket(spec, ec);
-            if (fd < 0) {
-                throw StartupError("sip.listen: shard " + std::to_string(i) + " cannot open " +
-                                   spec.to_string() + ": " + ec.message());
-            }
+            int fd = open_listen_socket("sip.listen", spec);
             if (spec.transport == core::Transport::Udp) {
                 auto& udp = *services->udp.emplace_back(std::make_unique<net::UdpEndpoint>(
                     services->shard, spec, fd, services->sip, config_.sip.max_message_bytes, 16));
@@ -187,12 +192,7 @@ void Server::open_listeners() {
         }
         std::size_t turn_udp = 0;
         for (const auto& spec : config_.stun_listen) {
-            std::error_code ec;
-            int fd = net::open_reuseport_socket(spec, ec);
-            if (fd < 0) {
-                throw StartupError("stun.listen: shard " + std::to_string(i) + " cannot open " +
-                                   spec.to_string() + ": " + ec.message());
-            }
+            int fd = open_listen_socket("stun.listen", spec);
             auto& turn = services->turn;
             if (spec.transport == core::Transport::Udp) {
                 // A ChannelData or Send carries a whole relayed datagram, up to 64 KiB.

@@ -29,6 +29,10 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A bound, listening (for streams) SO_REUSEPORT socket for one entry of the list `key`
+// (net::open_reuseport_socket); throws StartupError naming the key and entry.
+int open_listen_socket(const char* key, const core::ListenSpec& spec);
+
 class Server {
 public:
     explicit Server(Config config);

@@ -6,7 +6,6 @@
 
 #include "app/server.hpp"
 #include "app/version.hpp"
-#include "net/socket_options.hpp"
 #include "turn/crypto.hpp"
 
 namespace strowger::app {
@@ -31,12 +30,7 @@ WebService::~WebService() = default;
 
 void WebService::open(const std::vector<core::ListenSpec>& listen, const net::TlsContext* tls) {
     for (const auto& spec : listen) {
-        std::error_code ec;
-        int fd = net::open_reuseport_socket(spec, ec);
-        if (fd < 0) {
-            throw StartupError("http.listen: cannot open " + spec.to_string() + ": " +
-                               ec.message());
-        }
+        int fd = open_listen_socket("http.listen", spec);
         server_.listen(spec, fd, spec.transport == core::Transport::Tls ? tls : nullptr);
     }
 }
