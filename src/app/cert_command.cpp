@@ -10,17 +10,13 @@
 
 namespace strowger::app {
 
-namespace {
-
-std::string host_name() {
+std::string default_certificate_name() {
     char name[256] = {};
     if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') {
         return "localhost";
     }
     return name;
 }
-
-} // namespace
 
 int run_cert_command(const CertCommand& command, const Config& config) {
     const std::filesystem::path dir = config.data_dir;
@@ -40,7 +36,7 @@ int run_cert_command(const CertCommand& command, const Config& config) {
                      dir.c_str(), ec.message().c_str());
         return 1;
     }
-    const auto name = command.name.empty() ? host_name() : command.name;
+    const auto name = command.name.empty() ? default_certificate_name() : command.name;
     try {
         net::make_self_signed_certificate(cert, key, name, command.days);
     } catch (const std::exception& e) {

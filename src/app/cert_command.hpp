@@ -16,6 +16,9 @@ struct CertCommand {
     bool force = false;
 };
 
+// The name a certificate is made for when none is given: this machine's host name.
+std::string default_certificate_name();
+
 // Returns the exit code: 0 written, 1 refused (files exist without --force) or failed.
 int run_cert_command(const CertCommand& command, const Config& config);
 

@@ -35,6 +35,12 @@ struct Config {
         unsigned max_expires = 3600;
         unsigned max_message_bytes = 65535;
         unsigned tcp_idle_timeout = 300; // seconds
+        // Digest authentication: "auto" (required once the user store holds a user),
+        // "required" or "off".
+        std::string auth = "auto";
+        unsigned nonce_lifetime = 300; // seconds a digest nonce may be used
+        // Challenges offered, in this order ("MD5", "SHA-256"); clients read the first.
+        std::vector<std::string> auth_algorithms{"MD5", "SHA-256"};
     } sip;
 
     // TURN (RFC 8656) on the STUN listeners.

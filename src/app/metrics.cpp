@@ -77,6 +77,29 @@ std::string render_metrics(const MetricsSnapshot& s) {
     w.family("strowger_sip_bindings", "gauge", "Registered contact bindings.");
     w.sample("strowger_sip_bindings", s.sip_bindings);
 
+    w.family("strowger_sip_auth_total", "counter",
+             "SIP digest authentication outcomes: challenges sent (stale ones included), "
+             "requests let through, failures (wrong password, unknown user, replayed "
+             "nonce-count, another user's identity), refusals of locked-out addresses and "
+             "unreadable credentials.");
+    const std::pair<const char*, std::uint64_t sip::AuthStats::*> outcomes[] = {
+        {"challenge", &sip::AuthStats::challenges},  {"stale", &sip::AuthStats::stale},
+        {"success", &sip::AuthStats::successes},     {"failure", &sip::AuthStats::failures},
+        {"replay", &sip::AuthStats::replays},        {"locked", &sip::AuthStats::locked_refusals},
+        {"malformed", &sip::AuthStats::malformed}};
+    for (const auto& [name, field] : outcomes) {
+        w.sample("strowger_sip_auth_total",
+                 sum(s, [field = field](const ShardMetrics& m) { return m.sip_auth.*field; }),
+                 fmt::format("result=\"{}\"", name));
+    }
+    w.family("strowger_sip_auth_lockouts_total", "counter",
+             "Source addresses locked out after repeated failed logins.");
+    w.sample("strowger_sip_auth_lockouts_total",
+             sum(s, [](const ShardMetrics& m) { return m.sip_auth.lockouts; }));
+    w.family("strowger_sip_auth_locked_addresses", "gauge",
+             "Source addresses locked out now.");
+    w.sample("strowger_sip_auth_locked_addresses", s.sip_auth_locked);
+
     w.family("strowger_turn_allocations", "gauge", "Live TURN allocations.");
     w.sample("strowger_turn_allocations", sum(s, &ShardMetrics::turn_allocations));
     w.family("strowger_turn_allocations_total", "counter", "TURN allocations created.");

@@ -17,6 +17,7 @@ namespace strowger::app {
 // One shard's counters, copied on its thread.
 struct ShardMetrics {
     sip::ProxyStats sip;
+    sip::AuthStats sip_auth;
     std::size_t sip_server_transactions = 0;
     std::size_t sip_client_transactions = 0;
     stun::BindingStats stun;
@@ -27,6 +28,7 @@ struct ShardMetrics {
 struct MetricsSnapshot {
     std::vector<ShardMetrics> shards;
     std::size_t sip_bindings = 0;
+    std::size_t sip_auth_locked = 0; // source addresses locked out now
     std::size_t long_poll_peers = 0;
     std::size_t websocket_peers = 0;
     std::uint64_t websocket_malformed = 0; // bad JSON or messages, and bad frames

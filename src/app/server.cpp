@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "app/cert_command.hpp"
 #include "app/sip_service.hpp"
 #include "app/sip_setup.hpp"
 #include "app/turn_service.hpp"
@@ -18,6 +19,7 @@
 #include "app/web_service.hpp"
 #include "net/shard.hpp"
 #include "net/socket_options.hpp"
+#include "net/self_signed.hpp"
 #include "net/tcp_listener.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_stream.hpp"
@@ -39,12 +41,14 @@ struct Server::ShardServices {
     TurnService turn; // STUN Binding and TURN on the stun.listen addresses
     SipService sip;
     std::unique_ptr<net::TlsStreamHandler> turn_tls; // TURN over TLS, when listened on
+    std::unique_ptr<net::TlsStreamHandler> sip_tls;  // SIP over TLS, when listened on
     std::vector<std::unique_ptr<net::UdpEndpoint>> udp;
     std::vector<std::unique_ptr<net::TcpListener>> tcp;
 };
 
 struct Server::SipState {
     SipShared shared;
+    std::unique_ptr<sip::AuthLedger> auth_ledger;
 };
 
 struct Server::TurnState {
@@ -129,6 +133,20 @@ void Server::open_store() {
     shared.config.is_account = [users = users_.get(), realm = config_.realm](std::string_view user) {
         return users->find_user(user, realm).has_value();
     };
+    sip_->auth_ledger = std::make_unique<sip::AuthLedger>(config_.sip.nonce_lifetime);
+    shared.config.accounts = users_.get();
+    shared.config.ledger = sip_->auth_ledger.get();
+    shared.config.nonce_key = load_nonce_key(config_.data_dir);
+    const bool open = config_.sip.auth == "off" || (config_.sip.auth == "auto" && !users_->any());
+    if (open) {
+        spdlog::warn("sip.auth = \"{}\"{}: any phone may register as any user; add users "
+                     "with `strowger user add` (or set sip.auth = \"required\")",
+                     config_.sip.auth, config_.sip.auth == "auto" ? " and no users yet" : "");
+    } else {
+        spdlog::info("sip: digest authentication {} (realm {})",
+                     config_.sip.auth == "auto" ? "on, as the user store holds users" : "required",
+                     config_.realm);
+    }
 }
 
 void Server::open_tls() {
@@ -137,23 +155,29 @@ void Server::open_tls() {
             return s.transport == core::Transport::Tls;
         });
     };
-    const char* key = has_tls(config_.stun_listen) ? "stun.listen"
-                      : has_tls(config_.http_listen) ? "http.listen"
-                                                     : nullptr;
-    if (key == nullptr) {
+    if (!has_tls(config_.stun_listen) && !has_tls(config_.http_listen) &&
+        !has_tls(config_.sip.listen)) {
         return;
     }
-    // The configured certificate, else the one `strowger cert` keeps in the data directory.
+    // The configured certificate, else the one `strowger cert` keeps in the data directory,
+    // made now (self-signed) when there is none yet, so that a fresh install serves TLS.
     auto cert = config_.tls.cert_file;
     auto private_key = config_.tls.key_file;
     if (cert.empty()) {
         cert = (std::filesystem::path(config_.data_dir) / "cert.pem").string();
         private_key = (std::filesystem::path(config_.data_dir) / "key.pem").string();
         if (!std::filesystem::exists(cert) || !std::filesystem::exists(private_key)) {
-            throw StartupError(std::string(key) +
-                               " has a tls: entry but tls.cert_file and tls.key_file are not "
-                               "set, and there is no " + cert +
-                               " (`strowger cert` makes a self-signed one)");
+            const auto name = default_certificate_name();
+            try {
+                net::make_self_signed_certificate(cert, private_key, name,
+                                                  CertCommand{}.days);
+            } catch (const std::exception& e) {
+                throw StartupError(std::string("tls: cannot make a self-signed certificate in ") +
+                                   config_.data_dir + ": " + e.what());
+            }
+            spdlog::warn("tls: no tls.cert_file set, made a self-signed certificate for {} in {} "
+                         "(clients must be told to trust it; set tls.cert_file/tls.key_file "
+                         "for a real one)", name, cert);
         }
     }
     try {
@@ -183,9 +207,19 @@ void Server::open_listeners() {
                 auto& udp = *services->udp.emplace_back(std::make_unique<net::UdpEndpoint>(
                     services->shard, spec, fd, services->sip, config_.sip.max_message_bytes, 16));
                 services->sip.attach(udp);
+            } else if (spec.transport == core::Transport::Tls) {
+                if (!services->sip_tls) {
+                    services->sip_tls = std::make_unique<net::TlsStreamHandler>(
+                        *tls_, services->sip.stream_handler(core::Transport::Tls));
+                }
+                // A handshake that never completes is idle too: dropped after the timeout.
+                services->tcp.push_back(std::make_unique<net::TcpListener>(
+                    services->shard, spec, fd, *services->sip_tls,
+                    std::chrono::seconds(config_.sip.tcp_idle_timeout)));
             } else {
                 auto& tcp = *services->tcp.emplace_back(std::make_unique<net::TcpListener>(
-                    services->shard, spec, fd, services->sip,
+                    services->shard, spec, fd,
+                    services->sip.stream_handler(core::Transport::Tcp),
                     std::chrono::seconds(config_.sip.tcp_idle_timeout)));
                 services->sip.attach(tcp);
             }
@@ -233,12 +267,15 @@ void Server::collect_metrics(std::function<void(MetricsSnapshot)> done) {
     scrape->snapshot.shards.resize(shards_.size());
     scrape->snapshot.sip_bindings =
         location_->binding_count(static_cast<std::int64_t>(std::time(nullptr)));
+    scrape->snapshot.sip_auth_locked =
+        sip_->auth_ledger->locked_count(static_cast<std::int64_t>(std::time(nullptr)));
     for (std::size_t i = 0; i < shards_.size(); ++i) {
         auto* services = shards_[i].get();
         // Each shard copies its own counters on its thread; the web shard adds them up.
         services->shard.post([this, services, scrape, i] {
             ShardMetrics m;
             m.sip = services->sip.proxy().stats();
+            m.sip_auth = services->sip.proxy().auth_stats();
             m.sip_server_transactions = services->sip.proxy().transactions().server_count();
             m.sip_client_transactions = services->sip.proxy().transactions().client_count();
             m.stun = services->turn.binding_stats();
@@ -360,6 +397,11 @@ void Server::stop() {
                      sp.registrations, sp.forwarded, sp.stateless, sp.local_replies,
                      tx.server_created, tx.client_created, tx.retransmissions_sent,
                      tx.retransmissions_absorbed, tx.timeouts);
+        const auto& au = s->sip.proxy().auth_stats();
+        spdlog::info("shard {} sip auth: challenges={} stale={} successes={} failures={} "
+                     "replays={} lockouts={} locked_refusals={} malformed={}",
+                     s->shard.index(), au.challenges, au.stale, au.successes, au.failures,
+                     au.replays, au.lockouts, au.locked_refusals, au.malformed);
     }
     web_.reset();
     shards_.clear();

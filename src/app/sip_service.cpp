@@ -18,6 +18,30 @@ std::span<const std::uint8_t> as_bytes(std::string_view s) {
 
 } // namespace
 
+// A listener's way into the service, tagged with the transport its connections carry.
+class SipService::StreamPort final : public net::StreamHandler {
+public:
+    StreamPort(SipService& service, core::Transport transport)
+        : service_(service), transport_(transport) {}
+
+    std::optional<std::size_t> on_stream_data(std::span<const std::uint8_t> data,
+                                              const core::IpEndpoint& peer,
+                                              net::StreamWriter& out) override {
+        return service_.on_stream_data(transport_, data, peer, out);
+    }
+    std::size_t max_message_size() const override {
+        return service_.shared_.config.max_message_bytes;
+    }
+    void on_stream_closed(net::StreamWriter& writer) override {
+        service_.on_stream_closed(transport_, writer);
+    }
+    [[nodiscard]] core::Transport transport() const { return transport_; }
+
+private:
+    SipService& service_;
+    core::Transport transport_;
+};
+
 SipService::SipService(net::Shard& shard, SipShared& shared) : shard_(shard), shared_(shared) {
     proxy_ = std::make_unique<sip::Proxy>(
         shard.index(), shard, *this, *shared.location, shared.identity, shared.config,
@@ -39,6 +63,19 @@ SipService::~SipService() = default;
 void SipService::attach(net::UdpEndpoint& udp) { udp_.push_back(&udp); }
 void SipService::attach(net::TcpListener& tcp) { tcp_.push_back(&tcp); }
 
+net::StreamHandler& SipService::stream_handler(core::Transport transport) {
+    for (auto& port : ports_) {
+        if (port->transport() == transport) {
+            return *port;
+        }
+    }
+    return *ports_.emplace_back(std::make_unique<StreamPort>(*this, transport));
+}
+
+std::string SipService::peer_key(core::Transport transport, const core::IpEndpoint& remote) {
+    return std::string(core::to_string(transport)) + ":" + remote.to_string();
+}
+
 std::span<const std::uint8_t> SipService::on_datagram(std::span<const std::uint8_t> data,
                                                       const core::IpEndpoint& from,
                                                       std::span<std::uint8_t> reply_buffer) {
@@ -48,12 +85,13 @@ std::span<const std::uint8_t> SipService::on_datagram(std::span<const std::uint8
     return {};
 }
 
-std::optional<std::size_t> SipService::on_stream_data(std::span<const std::uint8_t> data,
+std::optional<std::size_t> SipService::on_stream_data(core::Transport transport,
+                                                      std::span<const std::uint8_t> data,
                                                       const core::IpEndpoint& peer,
                                                       net::StreamWriter& out) {
     const auto id = out.connection_id();
     if (connections_.emplace(id, &out).second) {
-        by_peer_[peer.to_string()] = &out;
+        by_peer_[peer_key(transport, peer)] = &out;
     }
     std::string_view buffer{reinterpret_cast<const char*>(data.data()), data.size()};
     auto frame = sip::frame_stream(buffer, shared_.config.max_message_bytes);
@@ -64,20 +102,20 @@ std::optional<std::size_t> SipService::on_stream_data(std::span<const std::uint8
     case sip::StreamFrame::Kind::NeedMore:
         return frame.skipped;
     case sip::StreamFrame::Kind::Malformed:
-        spdlog::debug("sip tcp {}: cannot frame the stream ({}), closing", peer.to_string(),
-                      sip::describe(frame.error));
+        spdlog::debug("sip {} {}: cannot frame the stream ({}), closing",
+                      core::to_string(transport), peer.to_string(), sip::describe(frame.error));
         return std::nullopt;
     case sip::StreamFrame::Kind::Complete:
         break;
     }
     proxy_->on_bytes(buffer.substr(frame.skipped, frame.size), sip::Framing::Stream,
-                     sip::Flow{core::Transport::Tcp, peer, id});
+                     sip::Flow{transport, peer, id});
     return frame.consumed();
 }
 
-void SipService::on_stream_closed(net::StreamWriter& writer) {
+void SipService::on_stream_closed(core::Transport transport, net::StreamWriter& writer) {
     connections_.erase(writer.connection_id());
-    auto it = by_peer_.find(writer.peer().to_string());
+    auto it = by_peer_.find(peer_key(transport, writer.peer()));
     if (it != by_peer_.end() && it->second == &writer) {
         by_peer_.erase(it);
     }
@@ -114,7 +152,7 @@ bool SipService::send_stream(const sip::Flow& to, std::string_view bytes) {
         }
     }
     // No connection named (or it is gone): reuse one to that address, or open one (§18.1.1).
-    auto* conn = connection_to(to.remote);
+    auto* conn = connection_to(to.transport, to.remote);
     if (conn == nullptr) {
         return false;
     }
@@ -122,16 +160,25 @@ bool SipService::send_stream(const sip::Flow& to, std::string_view bytes) {
     return true;
 }
 
-net::StreamWriter* SipService::connection_to(const core::IpEndpoint& remote) {
-    if (auto it = by_peer_.find(remote.to_string()); it != by_peer_.end()) {
+net::StreamWriter* SipService::connection_to(core::Transport transport,
+                                             const core::IpEndpoint& remote) {
+    const auto key = peer_key(transport, remote);
+    if (auto it = by_peer_.find(key); it != by_peer_.end()) {
         return it->second;
+    }
+    if (transport != core::Transport::Tcp) {
+        // TLS and WebSocket flows are the peer's to open: a phone on them is reached over the
+        // connection it registered on, or not at all.
+        spdlog::debug("sip: no {} connection to {}", core::to_string(transport),
+                      remote.to_string());
+        return nullptr;
     }
     for (auto* tcp : tcp_) {
         if (tcp->spec().endpoint.is_v6() == remote.is_v6()) {
             auto* conn = tcp->connect(remote);
             if (conn != nullptr) {
                 connections_.emplace(conn->connection_id(), conn);
-                by_peer_[remote.to_string()] = conn;
+                by_peer_[key] = conn;
             }
             return conn;
         }

@@ -31,26 +31,23 @@ struct SipShared {
     std::vector<SipService*> shards; // by shard index
 };
 
-class SipService final : public net::DatagramHandler,
-                         public net::StreamHandler,
-                         public sip::Transmitter {
+class SipService final : public net::DatagramHandler, public sip::Transmitter {
 public:
     SipService(net::Shard& shard, SipShared& shared);
     ~SipService() override;
 
     void attach(net::UdpEndpoint& udp);
+    // A listener of plain TCP connections: the one outbound connections are opened from.
     void attach(net::TcpListener& tcp);
+
+    // What a stream listener of `transport` (TCP, or TLS under the TLS decorator) hands its
+    // connections' bytes to: each SIP flow must know the transport it travels on.
+    net::StreamHandler& stream_handler(core::Transport transport);
 
     // net::DatagramHandler
     std::span<const std::uint8_t> on_datagram(std::span<const std::uint8_t> data,
                                               const core::IpEndpoint& from,
                                               std::span<std::uint8_t> reply_buffer) override;
-    // net::StreamHandler
-    std::optional<std::size_t> on_stream_data(std::span<const std::uint8_t> data,
-                                              const core::IpEndpoint& peer,
-                                              net::StreamWriter& out) override;
-    std::size_t max_message_size() const override { return shared_.config.max_message_bytes; }
-    void on_stream_closed(net::StreamWriter& writer) override;
 
     // sip::Transmitter
     bool send(const sip::Flow& to, std::string_view bytes) override;
@@ -59,16 +56,26 @@ public:
     [[nodiscard]] net::Shard& shard() { return shard_; }
 
 private:
+    class StreamPort;
+
+    std::optional<std::size_t> on_stream_data(core::Transport transport,
+                                              std::span<const std::uint8_t> data,
+                                              const core::IpEndpoint& peer,
+                                              net::StreamWriter& out);
+    void on_stream_closed(core::Transport transport, net::StreamWriter& writer);
     bool send_stream(const sip::Flow& to, std::string_view bytes);
-    net::StreamWriter* connection_to(const core::IpEndpoint& remote);
+    net::StreamWriter* connection_to(core::Transport transport, const core::IpEndpoint& remote);
+    static std::string peer_key(core::Transport transport, const core::IpEndpoint& remote);
 
     net::Shard& shard_;
     SipShared& shared_;
     std::unique_ptr<sip::Proxy> proxy_;
     std::vector<net::UdpEndpoint*> udp_;
     std::vector<net::TcpListener*> tcp_;
+    std::vector<std::unique_ptr<StreamPort>> ports_; // one per stream transport in use
     std::unordered_map<std::uint64_t, net::StreamWriter*> connections_;
-    std::unordered_map<std::string, net::StreamWriter*> by_peer_; // "addr:port" -> latest
+    // transport and "addr:port" -> the latest connection with that peer
+    std::unordered_map<std::string, net::StreamWriter*> by_peer_;
 };
 
 } // namespace strowger::app

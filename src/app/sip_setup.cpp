@@ -21,6 +21,16 @@ std::string host_of(const core::IpEndpoint& ep) {
     return ep.is_v6() ? "[" + ep.address_string() + "]" : ep.address_string();
 }
 
+// A fixed-size key kept in the data directory (made at first start).
+template <class Key>
+Key load_key(const std::string& data_dir, const char* file) {
+    Key key{};
+    auto bytes = load_or_create_secret((std::filesystem::path(data_dir) / file).string(),
+                                       key.size());
+    std::copy(bytes.begin(), bytes.end(), key.begin());
+    return key;
+}
+
 } // namespace
 
 sip::LocalIdentity make_sip_identity(const Config& config) {
@@ -75,15 +85,24 @@ sip::ProxyConfig make_proxy_config(const Config& config) {
     p.registrar.default_expires = std::clamp<std::uint32_t>(3600, config.sip.min_expires,
                                                             config.sip.max_expires);
     p.max_message_bytes = config.sip.max_message_bytes;
+    p.auth.mode = config.sip.auth == "required" ? sip::AuthMode::Required
+                  : config.sip.auth == "off"    ? sip::AuthMode::Off
+                                                : sip::AuthMode::Auto;
+    p.auth.realm = config.realm;
+    p.auth.nonce_lifetime_s = config.sip.nonce_lifetime;
+    p.auth.algorithms.clear();
+    for (const auto& name : config.sip.auth_algorithms) {
+        p.auth.algorithms.push_back(*sip::parse_digest_algorithm(name)); // checked by config
+    }
     return p;
 }
 
+sip::DigestNonces::Key load_nonce_key(const std::string& data_dir) {
+    return load_key<sip::DigestNonces::Key>(data_dir, "sip-nonce.key");
+}
+
 sip::FlowTokens::Key load_flow_key(const std::string& data_dir) {
-    sip::FlowTokens::Key key{};
-    auto bytes = load_or_create_secret(
-        (std::filesystem::path(data_dir) / "flow-token.key").string(), key.size());
-    std::copy(bytes.begin(), bytes.end(), key.begin());
-    return key;
+    return load_key<sip::FlowTokens::Key>(data_dir, "flow-token.key");
 }
 
 } // namespace strowger::app

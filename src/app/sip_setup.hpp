@@ -21,4 +21,8 @@ sip::ProxyConfig make_proxy_config(const Config& config);
 // dialogs set up before a restart still route afterwards. Throws StartupError.
 sip::FlowTokens::Key load_flow_key(const std::string& data_dir);
 
+// The key of the stateless digest nonces, kept like the flow-token key, so that a nonce
+// handed out before a restart is still good after it.
+sip::DigestNonces::Key load_nonce_key(const std::string& data_dir);
+
 } // namespace strowger::app

@@ -1,5 +1,7 @@
 #include "sip/proxy.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <random>
 
 #include "sip/aor.hpp"
@@ -82,6 +84,7 @@ bool is_unusable_destination(const core::IpEndpoint& ep) {
     return broadcast || multicast || unspecified || ep.port == 0;
 }
 
+// A Via transport or a URI's transport parameter (RFC 3261 §18, RFC 7118 §5.2).
 std::optional<core::Transport> transport_named(std::string_view name) {
     if (iequals(name, "udp")) {
         return core::Transport::Udp;
@@ -89,7 +92,30 @@ std::optional<core::Transport> transport_named(std::string_view name) {
     if (iequals(name, "tcp")) {
         return core::Transport::Tcp;
     }
-    return std::nullopt; // TLS, WS, SCTP: not offered yet
+    if (iequals(name, "tls")) {
+        return core::Transport::Tls;
+    }
+    if (iequals(name, "ws")) {
+        return core::Transport::Ws;
+    }
+    if (iequals(name, "wss")) {
+        return core::Transport::Wss;
+    }
+    return std::nullopt; // SCTP: not offered
+}
+
+bool is_secure(core::Transport t) { return t == core::Transport::Tls || t == core::Transport::Wss; }
+
+// How a transport is named in Via (upper case) and in a URI's transport parameter (lower).
+std::string_view via_transport(core::Transport t) {
+    switch (t) {
+    case core::Transport::Udp: return "UDP";
+    case core::Transport::Tcp: return "TCP";
+    case core::Transport::Tls: return "TLS";
+    case core::Transport::Ws: return "WS";
+    case core::Transport::Wss: return "WSS";
+    }
+    return "UDP";
 }
 
 } // namespace
@@ -157,6 +183,11 @@ Proxy::Proxy(unsigned shard, core::TimerService& timers, Transmitter& transmitte
     : shard_(shard), timers_(timers), location_(location), identity_(std::move(identity)),
       config_(std::move(config)), flow_tokens_(flow_key), wall_clock_(std::move(wall_clock)),
       handoff_(std::move(handoff)), registrar_(location, config_.registrar),
+      own_ledger_(config_.ledger != nullptr
+                      ? nullptr
+                      : std::make_unique<AuthLedger>(config_.auth.nonce_lifetime_s)),
+      auth_(shard, config_.auth, config_.accounts,
+            config_.ledger != nullptr ? *config_.ledger : *own_ledger_, config_.nonce_key),
       layer_(timers, transmitter, *this, config_.timers),
       tag_seed_((std::uint64_t{std::random_device{}()} << 32) | std::random_device{}()) {}
 
@@ -237,8 +268,8 @@ void Proxy::answer_invalid(const Message& msg, SipError error, const Flow& from)
 
 int Proxy::check_request(const Message& request, Checked& out, std::string* extra_headers) {
     auto uri = parse_uri(request.request_uri());
-    if (!uri || uri->scheme != Uri::Scheme::Sip) {
-        return 416; // §16.3 step 2 (sips too: no TLS transport is offered)
+    if (!uri || !uri->is_sip()) {
+        return 416; // §16.3 step 2
     }
     out.uri = *uri;
     if (const auto* h = request.first(HeaderId::MaxForwards)) {
@@ -317,6 +348,11 @@ void Proxy::on_request(ServerTransaction& txn) {
         reply(txn, status, reason_phrase(status), extra);
         return;
     }
+    if (checked.uri.scheme == Uri::Scheme::Sips && !is_secure(txn.source().transport)) {
+        // RFC 5630 §3.1.3: a sips: request travels over TLS on every hop, the first included.
+        reply(txn, 416, "Unsupported URI Scheme (sips: only over TLS)");
+        return;
+    }
     if (request.method() == "CANCEL") {
         handle_cancel(txn);
         return;
@@ -328,6 +364,12 @@ void Proxy::on_request(ServerTransaction& txn) {
         return;
     }
     const Uri* uri = &checked.uri;
+    // Before routing: an initial request preloaded with a Route to us (a phone that uses us
+    // as its outbound proxy) is as much a request of our user's as one without.
+    const bool served = serves_domain(*uri);
+    if (!authorize(txn, *uri, served)) {
+        return;
+    }
     if (r.pop > 0) {
         // Routed through us (a dialog's route set): on to the next Route or the target.
         if (!r.next_hop) {
@@ -339,7 +381,6 @@ void Proxy::on_request(ServerTransaction& txn) {
     }
     // An initial request (§16.5): ours to answer, a served domain's user, or foreign. A Route
     // it arrived with (preloaded, not ours) only says where the request would go next.
-    const bool served = serves_domain(*uri);
     if (request.method() == "REGISTER" && served) {
         auto reg = registrar_.handle(request, txn.source(), txn.top_via(), wall_clock_(),
                                      new_tag());
@@ -385,6 +426,14 @@ void Proxy::on_request(ServerTransaction& txn) {
         fork(txn, r);
         return;
     }
+    if (uri->scheme == Uri::Scheme::Sips) {
+        // §26.2.2: never on to a contact reached without TLS.
+        std::erase_if(bindings, [](const Binding& b) { return !is_secure(b.flow.transport); });
+        if (bindings.empty()) {
+            reply(txn, 480, "Temporarily Unavailable (no contact reachable over TLS)");
+            return;
+        }
+    }
     std::sort(bindings.begin(), bindings.end(),
               [](const Binding& a, const Binding& b) { return a.q > b.q; });
     auto& ctx = *contexts_.emplace(&txn, std::make_unique<Context>()).first->second;
@@ -398,6 +447,44 @@ void Proxy::on_request(ServerTransaction& txn) {
         start_branch(ctx, r, std::string(without_headers(b.contact)), destination, b.path);
     }
     finish_if_complete(ctx);
+}
+
+bool Proxy::authorize(ServerTransaction& txn, const Uri& uri, bool served) {
+    const auto& request = txn.request();
+    const bool registration = request.method() == "REGISTER";
+    // Not challenged: CANCEL (handled before this), requests inside a dialog, REGISTERs for
+    // other domains (refused anyway), and OPTIONS to the server itself, which reveals nothing
+    // and is what phones and monitors ping it with.
+    if (tag_of(request, HeaderId::To) || (registration && !served) ||
+        (request.method() == "OPTIONS" && served && !uri.has_user())) {
+        return true;
+    }
+    const auto now = wall_clock_();
+    if (!auth_.enabled(now)) {
+        return true;
+    }
+    // The user the credentials must be: the address-of-record registered (To), or the one a
+    // request is sent on behalf of (From). A request from another domain to our users is
+    // not one of ours to authenticate.
+    const auto id = registration ? HeaderId::To : HeaderId::From;
+    auto who = parse_name_addr(request.value(id), registration ? SipError::BadTo
+                                                               : SipError::BadFrom);
+    if (!who) {
+        reply(txn, 400, describe(registration ? SipError::BadTo : SipError::BadFrom));
+        return false;
+    }
+    if (!registration && !serves_domain(who->uri)) {
+        return true;
+    }
+    auto decision = auth_.check(request,
+                                registration ? Authenticator::Kind::Register
+                                             : Authenticator::Kind::Request,
+                                who->uri.user, txn.source().remote, now);
+    if (decision.status == 0) {
+        return true;
+    }
+    reply(txn, decision.status, decision.reason, decision.headers);
+    return false;
 }
 
 void Proxy::handle_locally(ServerTransaction& txn) {
@@ -809,10 +896,14 @@ bool Proxy::serves_domain(const Uri& uri) const {
 }
 
 std::optional<Flow> Proxy::resolve(const Uri& uri) const {
-    if (uri.scheme != Uri::Scheme::Sip) {
+    if (!uri.is_sip()) {
         return std::nullopt;
     }
-    auto transport = transport_named(uri.param("transport").value_or("udp"));
+    auto transport = transport_named(
+        uri.param("transport").value_or(uri.scheme == Uri::Scheme::Sips ? "tls" : "udp"));
+    if (transport && uri.scheme == Uri::Scheme::Sips && !is_secure(*transport)) {
+        transport = core::Transport::Tls; // RFC 5630 §3.2: sips: means TLS whatever it says
+    }
     auto host = uri.host;
     if (uri.host_is_ipv6()) {
         host = host.substr(1, host.size() - 2);
@@ -828,7 +919,8 @@ std::optional<Flow> Proxy::resolve(const Uri& uri) const {
 std::string Proxy::via_for(core::Transport transport, std::string_view branch) const {
     const auto* l = identity_.listener_for(transport);
     std::string via = "SIP/2.0/";
-    via.append(transport == core::Transport::Tcp ? "TCP " : "UDP ");
+    via.append(via_transport(transport));
+    via.push_back(' ');
     via.append(l != nullptr ? l->host : "127.0.0.1");
     via.push_back(':');
     via.append(std::to_string(l != nullptr ? l->port : 5060));
@@ -845,8 +937,13 @@ std::string Proxy::record_route_for(const Flow& flow) const {
     rr.append(l != nullptr ? l->host : "127.0.0.1");
     rr.push_back(':');
     rr.append(std::to_string(l != nullptr ? l->port : 5060));
-    if (flow.transport == core::Transport::Tcp) {
-        rr.append(";transport=tcp");
+    if (flow.transport != core::Transport::Udp) {
+        rr.append(";transport=");
+        // RFC 7118 §5.2: "ws" for WebSocket, secure or not (the flow token tells them apart).
+        auto name = via_transport(flow.transport == core::Transport::Wss ? core::Transport::Ws
+                                                                         : flow.transport);
+        std::transform(name.begin(), name.end(), std::back_inserter(rr),
+                       [](char c) { return to_lower(c); });
     }
     rr.append(";lr>");
     return rr;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/timer_service.hpp"
+#include "sip/authenticator.hpp"
 #include "sip/flow.hpp"
 #include "sip/flow_token.hpp"
 #include "sip/location.hpp"
@@ -59,6 +60,12 @@ struct ProxyConfig {
     // registered contact gets 480 (the user exists but cannot be reached now) instead of 404.
     // Unset: every unregistered user is 404.
     std::function<bool(std::string_view user)> is_account;
+    // Digest authentication (sip.auth). `accounts` and `ledger` are shared by every shard;
+    // without a ledger the proxy keeps one of its own (tests, a single shard).
+    AuthConfig auth;
+    AccountKeys* accounts = nullptr;
+    AuthLedger* ledger = nullptr;
+    DigestNonces::Key nonce_key{};
 };
 
 // The methods counted one by one in ProxyStats; any other counts as the last, "other".
@@ -104,6 +111,7 @@ public:
 
     [[nodiscard]] const ProxyStats& stats() const noexcept { return stats_; }
     [[nodiscard]] const TransactionLayer& transactions() const noexcept { return layer_; }
+    [[nodiscard]] const AuthStats& auth_stats() const noexcept { return auth_.stats(); }
 
 private:
     struct Branch;
@@ -128,6 +136,8 @@ private:
     // §16.3 steps 2-5; a refusal status, or 0 to go on.
     int check_request(const Message& request, Checked& out, std::string* extra_headers);
     bool route(const Message& request, Route& route);
+    // §22: whether the request may go on; false when it was answered (401/407/403/400).
+    bool authorize(ServerTransaction& txn, const Uri& uri, bool served);
     void handle_locally(ServerTransaction& txn);
     void handle_cancel(ServerTransaction& txn);
     void fork(ServerTransaction& txn, const Route& route);
@@ -163,6 +173,8 @@ private:
     WallClock wall_clock_;
     Handoff handoff_;
     Registrar registrar_;
+    std::unique_ptr<AuthLedger> own_ledger_;
+    Authenticator auth_;
     TransactionLayer layer_;
     // Declared after layer_ so they are destroyed first: a context outlives no transaction.
     std::unordered_map<const ServerTransaction*, std::unique_ptr<Context>> contexts_;

@@ -206,7 +206,8 @@ SqliteUserStore::SqliteUserStore(const std::string& path)
       update_(db_, "UPDATE users SET realm = ?2, ha1_md5 = ?3, ha1_sha256 = ?4, updated = ?5 "
                    "WHERE name = ?1 RETURNING name"),
       select_all_(db_, "SELECT name, realm, created, updated FROM users ORDER BY name"),
-      select_keys_(db_, "SELECT realm, ha1_md5, ha1_sha256 FROM users WHERE name = ?1") {}
+      select_keys_(db_, "SELECT realm, ha1_md5, ha1_sha256 FROM users WHERE name = ?1"),
+      select_any_(db_, "SELECT 1 FROM users LIMIT 1") {}
 
 bool SqliteUserStore::add(std::string_view name, std::string_view realm, std::string_view password,
                           std::int64_t now) {
@@ -281,6 +282,28 @@ std::optional<turn::UserKeys> SqliteUserStore::find_user(std::string_view userna
     } catch (const std::exception& e) {
         spdlog::warn("user store: lookup failed: {}", e.what());
         return std::nullopt;
+    }
+}
+
+std::optional<sip::DigestKeys> SqliteUserStore::find(std::string_view user,
+                                                    std::string_view realm) {
+    // The keys are stored as the hex HA1 values digest needs; find_user checks them.
+    auto keys = find_user(user, realm);
+    if (!keys) {
+        return std::nullopt;
+    }
+    return sip::DigestKeys{to_hex(keys->md5), to_hex(keys->sha256)};
+}
+
+bool SqliteUserStore::any() {
+    try {
+        std::lock_guard lock(mutex_);
+        ResetOnExit done(select_any_);
+        return select_any_.step();
+    } catch (const std::exception& e) {
+        // Fail closed: a store that cannot be read must not switch authentication off.
+        spdlog::warn("user store: lookup failed: {}", e.what());
+        return true;
     }
 }
 

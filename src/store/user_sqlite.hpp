@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "store/sqlite.hpp"
+#include "sip/authenticator.hpp"
 #include "store/store_error.hpp"
 #include "turn/credentials.hpp"
 
@@ -40,7 +41,8 @@ void validate_user_name(std::string_view name);
 // password must already be in NFC, as clients send it. Throws std::invalid_argument.
 void validate_password(std::string_view password);
 
-class SqliteUserStore final : public turn::CredentialStore {
+// The same accounts serve TURN (turn::CredentialStore) and SIP digest (sip::AccountKeys).
+class SqliteUserStore final : public turn::CredentialStore, public sip::AccountKeys {
 public:
     // Opens or creates the database file at `path` (WAL journal) and the users table. Throws
     // StoreError naming the file.
@@ -67,6 +69,11 @@ public:
     std::optional<turn::UserKeys> find_user(std::string_view username,
                                             std::string_view realm) override;
 
+    // sip::AccountKeys; never throw either. A failed read is logged and gives no keys, and
+    // any() answers true then, so that a broken disk never turns authentication off.
+    std::optional<sip::DigestKeys> find(std::string_view user, std::string_view realm) override;
+    bool any() override;
+
     [[nodiscard]] const std::string& path() const noexcept { return db_.path(); }
 
 private:
@@ -84,6 +91,7 @@ private:
     Statement update_;
     Statement select_all_;
     Statement select_keys_;
+    Statement select_any_;
 };
 
 } // namespace strowger::store

@@ -23,7 +23,7 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import Server, free_port, missing_requirement, require_tool, run_tests
+from harness import BINARY, Server, free_port, missing_requirement, require_tool, run_tests
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "baresip"
 STEP_TIMEOUT = 10  # seconds any one step (start, register, answer, hang up, quit) may take
@@ -77,7 +77,8 @@ class Phone:
     """One baresip process with its own config directory, driven over its ctrl_tcp socket:
     netstring-framed JSON, commands answered by responses carrying our token, plus events."""
 
-    def __init__(self, user, registrar, answer_mode, work_dir):
+    def __init__(self, user, registrar, answer_mode, work_dir, transport="udp", password=None,
+                 cafile=None):
         self.user = user
         self.dir = os.path.join(work_dir, user)
         os.makedirs(self.dir)
@@ -89,8 +90,14 @@ class Phone:
             f.write(fill("config.in", sip_port=self.sip_port, dns_port=free_port(),
                          rtp_first=self.rtp_first, rtp_last=self.rtp_last,
                          control_port=self.control_port, module_dir=baresip_module_dir()))
+            if cafile:
+                # The server's self-signed certificate is the one authority the phone trusts.
+                f.write(f"sip_cafile\t\t{cafile}\n")
+        # With a password the phone answers the server's digest challenges (401 and 407).
+        extra = f";auth_pass={password}" if password else ""
         with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(fill("accounts.in", user=user, registrar=registrar, answer_mode=answer_mode))
+            f.write(fill("accounts.in", user=user, registrar=registrar, answer_mode=answer_mode,
+                         transport=transport, extra=extra))
         self.log_path = os.path.join(self.dir, "baresip.log")
         self.proc = None
         self.control = None
@@ -200,7 +207,7 @@ class Phone:
 class Capture:
     """tshark decoding the loopback packets that match a capture filter as they pass, one line
     of fields per packet: UDP ports, RTP payload type (RTP found heuristically, as the ports are
-    chosen at random) and SIP method."""
+    chosen at random), SIP method and TCP ports."""
 
     def __init__(self, capture_filter, sip_port, marker_port, work_dir):
         self.filter = f"{capture_filter} or udp port {marker_port}"
@@ -217,7 +224,7 @@ class Capture:
             ["tshark", "-i", "lo", "-n", "-l", "-f", self.filter,
              "--enable-heuristic", "rtp_udp", "-d", f"udp.port=={self.sip_port},sip",
              "-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "rtp.p_type",
-             "-e", "sip.Method"],
+             "-e", "sip.Method", "-e", "tcp.srcport", "-e", "tcp.dstport"],
             stdin=subprocess.DEVNULL, stdout=self.fields, stderr=self.log)
         deadline = time.monotonic() + STEP_TIMEOUT
         while "Capturing on" not in self.output():
@@ -270,20 +277,50 @@ class Capture:
             + "\n".join(lines)
 
 
+PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret"}
+
+
 class BaresipCall(unittest.TestCase):
+    """Over UDP, on a server without accounts (the open LAN exchange of a fresh install)."""
+
+    TRANSPORT = "udp"
+    DIGEST = False
+
     def setUp(self):
         self.work_dir = tempfile.mkdtemp(prefix="strowger-baresip-")
         self.addCleanup(shutil.rmtree, self.work_dir, ignore_errors=True)
-        self.server = Server()
+        data_dir = os.path.join(self.work_dir, "var")
+        os.makedirs(data_dir)
+        if self.DIGEST:
+            for user, password in PASSWORDS.items():
+                subprocess.run([BINARY, "user", "add", user, password,
+                                "--set", f"general.data_dir={data_dir}"],
+                               check=True, capture_output=True)
+        # libre before 2.0 (baresip 1.0, Debian 12's) gives up on a challenge whose algorithm it
+        # does not know, even next to an MD5 one, so these phones get MD5 alone.
+        settings = ['sip.auth_algorithms=["MD5"]'] if self.DIGEST else []
+        if self.TRANSPORT == "tls":
+            sip, tls = free_port(), free_port(socket.SOCK_STREAM)
+            settings.append(f'sip.listen=["udp:127.0.0.1:{sip}", "tls:127.0.0.1:{tls}"]')
+        self.server = Server(*settings, data_dir=data_dir)
         self.addCleanup(self.server.__exit__, None, None, None)  # also if it fails to start
         self.server.__enter__()
-        registrar = f"127.0.0.1:{self.server.sip_port}"
-        self.alice = Phone("alice", registrar, "manual", self.work_dir)
-        self.bob = Phone("bob", registrar, "auto", self.work_dir)
+        if self.TRANSPORT == "tls":
+            self.server.sip_port, self.signalling_port = sip, tls
+        else:
+            self.signalling_port = self.server.sip_port
+        registrar = f"127.0.0.1:{self.signalling_port}"
+        cafile = os.path.join(data_dir, "cert.pem") if self.TRANSPORT == "tls" else None
+        phone = lambda user, mode: Phone(user, registrar, mode, self.work_dir, self.TRANSPORT,
+                                         PASSWORDS[user] if self.DIGEST else None, cafile)
+        self.alice = phone("alice", "manual")
+        self.bob = phone("bob", "auto")
         self.addCleanup(self.alice.kill)
         self.addCleanup(self.bob.kill)
+        signalling = (f"udp port {self.server.sip_port}" if self.TRANSPORT == "udp"
+                      else f"tcp port {self.signalling_port}")
         self.capture = Capture(
-            f"udp port {self.server.sip_port} or "
+            f"{signalling} or "
             f"udp portrange {self.alice.rtp_first}-{self.alice.rtp_last} or "
             f"udp portrange {self.bob.rtp_first}-{self.bob.rtp_last}",
             self.server.sip_port, free_port(), self.work_dir)
@@ -311,7 +348,8 @@ class BaresipCall(unittest.TestCase):
         bob.wait_registered()
         alice.wait_registered()
 
-        alice.command(f"dial sip:bob@127.0.0.1:{self.server.sip_port}")
+        suffix = ";transport=tls" if self.TRANSPORT == "tls" else ""
+        alice.command(f"dial sip:bob@127.0.0.1:{self.signalling_port}{suffix}")
         bob.wait_event("CALL_ESTABLISHED")  # answermode=auto: no one presses a key
         alice.wait_event("CALL_ESTABLISHED")
         time.sleep(TALK_SECONDS)
@@ -327,7 +365,12 @@ class BaresipCall(unittest.TestCase):
 
         packets = self.capture.packets()
         self.check_audio(packets)
-        self.check_signalling_through_server(packets)
+        if self.TRANSPORT == "udp":
+            self.check_signalling_through_server(packets)
+        else:
+            self.check_connections_to_server(packets)
+        if self.DIGEST:
+            self.check_digest()
 
     def check_audio(self, packets):
         def rtp(source, destination):
@@ -340,12 +383,51 @@ class BaresipCall(unittest.TestCase):
         self.assertGreaterEqual(to_bob, MIN_RTP_PACKETS_EACH_WAY, "PCMU packets alice to bob")
         self.assertGreaterEqual(to_alice, MIN_RTP_PACKETS_EACH_WAY, "PCMU packets bob to alice")
 
+    def check_connections_to_server(self, packets):
+        """Over TLS the methods cannot be read off the wire: both phones must have connected to
+        the server's TLS port, and no SIP may have gone in the clear."""
+        server = str(self.signalling_port)
+        talked = {p[4] for p in packets if len(p) > 5 and p[5] == server}
+        answered = {p[5] for p in packets if len(p) > 5 and p[4] == server}
+        self.assertGreaterEqual(len(talked), 2, f"TCP connections to the TLS port {server}")
+        self.assertEqual(talked, answered, "every connection to the TLS port was answered")
+        sip = {p[3] for p in packets if len(p) > 3 and p[3]}
+        self.assertEqual(sip, set(), "SIP in the clear, though both phones use TLS")
+
+    def check_digest(self):
+        """Both phones logged in: the server counted their REGISTERs (and un-REGISTERs at
+        quit) and alice's INVITE as authenticated, each after a challenge, and no failure
+        (the shard statistics are logged at shutdown)."""
+        output = self.server.output()
+        self.assertIn("digest authentication on", output)
+        m = re.search(r"sip auth: challenges=(\d+) stale=\d+ successes=(\d+) failures=(\d+)",
+                      output)
+        self.assertIsNotNone(m, "no auth statistics logged")
+        challenges, successes, failures = map(int, m.groups())
+        self.assertGreaterEqual(successes, 3, "REGISTERs and the INVITE authenticated")
+        self.assertGreaterEqual(challenges, successes)
+        self.assertEqual(failures, 0)
+
     def check_signalling_through_server(self, packets):
         server = str(self.server.sip_port)
         for method in ("INVITE", "ACK", "BYE"):
             hops = {(p[0], p[1]) for p in packets if len(p) > 3 and p[3] == method}
             self.assertIn((str(self.alice.sip_port), server), hops, f"{method} alice to server")
             self.assertIn((server, str(self.bob.sip_port)), hops, f"{method} server to bob")
+
+
+class BaresipCallWithDigest(BaresipCall):
+    """Over UDP, with accounts: both phones answer 401 to their REGISTER and alice 407 to
+    her INVITE with MD5 digest."""
+
+    DIGEST = True
+
+
+class BaresipCallOverTlsWithDigest(BaresipCall):
+    """Over TLS (RFC 3261 §26) to the server's tls: listener, with accounts."""
+
+    TRANSPORT = "tls"
+    DIGEST = True
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ class Sipp:
     """One sipp process. `scenario` and `ooc` name files in tests/sipp."""
 
     def __init__(self, name, scenario, server_port, workdir, *, transport=UDP, user="bob",
-                 ooc=None, pause_ms=0, keys=None, seconds=30):
+                 ooc=None, pause_ms=0, keys=None, seconds=30, auth=None, calls=1):
         self.name = name
         self.port = free_port()
         self.workdir = workdir
@@ -111,12 +111,15 @@ class Sipp:
             "-ci", "127.0.0.1", "-cp", str(free_port(socket.SOCK_DGRAM)),
             "-mi", "127.0.0.1", "-mp", str(free_media_ports()),
             "-s", user, "-d", str(pause_ms),
-            "-m", "1", "-nostdin",
+            "-m", str(calls), "-nostdin",
             # Bounds: the whole run, and each expected message.
             "-timeout", f"{seconds}s", "-timeout_error", "-recv_timeout", "10000",
             "-trace_msg", "-message_file", self.message_log,
             "-trace_err", "-error_file", self.error_log,
         ]
+        if auth:
+            # The user name and password [authentication] answers challenges with.
+            self.args += ["-au", auth[0], "-ap", auth[1]]
         if ooc:
             # The main scenario is then a registration, not a call: when it is cut short,
             # sipp must not try to end it with a BYE.
@@ -218,15 +221,17 @@ class Flow:
             p.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def sipp(self, name, scenario, **options):
-        p = Sipp(name, scenario, self.server.sip_port, self.workdir, **options)
+    def sipp(self, name, scenario, port=None, **options):
+        """A sipp against the server's SIP port, or against `port` (a TLS bridge)."""
+        p = Sipp(name, scenario, port or self.server.sip_port, self.workdir, **options)
         self.processes.append(p)
         return p
 
     def callee(self, name, ooc, **options):
-        """Starts a callee that registers its user (bob unless told) and plays `ooc` when
-        called; returns once it is registered."""
-        p = self.sipp(name, "callee_register.xml", ooc=ooc, **options).start()
+        """Starts a callee that registers its user (bob unless told), with digest when given
+        `auth`, and plays `ooc` when called; returns once it is registered."""
+        scenario = "callee_register_auth.xml" if options.get("auth") else "callee_register.xml"
+        p = self.sipp(name, scenario, ooc=ooc, **options).start()
         deadline = time.monotonic() + 5
         while not p.registered():
             if not p.running() or time.monotonic() > deadline:

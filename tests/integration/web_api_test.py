@@ -764,17 +764,42 @@ class CertificateCommand(unittest.TestCase):
             finally:
                 ws.close()
 
-    def test_https_without_a_certificate_refuses_to_start(self):
+    def test_https_without_a_certificate_makes_a_self_signed_one(self):
+        # With neither tls.cert_file nor a certificate in the data directory, the server
+        # makes one there (as `strowger cert` would) and serves it.
         port = free_port(socket.SOCK_STREAM)
-        with Server(f'http.listen=["tls:{LOOPBACK}:{port}"]', data_dir=self.data_dir,
+        self.assertFalse(os.path.exists(self.cert))
+        with Server(f'http.listen=["tls:{LOOPBACK}:{port}"]', data_dir=self.data_dir) as server:
+            self.assertIn("made a self-signed certificate", server.output())
+            self.assertEqual(os.stat(self.key).st_mode & 0o777, 0o600)
+            context = ssl.create_default_context(cafile=self.cert)
+            with socket.create_connection((LOOPBACK, port), timeout=5) as raw, \
+                    context.wrap_socket(raw, server_hostname=LOOPBACK) as tls:
+                served = tls.getpeercert(binary_form=True)
+            with open(self.cert) as f:
+                self.assertEqual(served, ssl.PEM_cert_to_DER_cert(f.read()))
+        # A second start keeps it.
+        with open(self.cert) as f:
+            first = f.read()
+        with Server(f'http.listen=["tls:{LOOPBACK}:{port}"]', data_dir=self.data_dir) as server:
+            self.assertNotIn("made a self-signed certificate", server.output())
+        with open(self.cert) as f:
+            self.assertEqual(f.read(), first)
+
+    def test_unreadable_certificate_refuses_to_start(self):
+        port = free_port(socket.SOCK_STREAM)
+        bogus = os.path.join(self.data_dir, "bogus.pem")
+        with open(bogus, "w") as f:
+            f.write("not a certificate\n")
+        with Server(f'http.listen=["tls:{LOOPBACK}:{port}"]', f"tls.cert_file={bogus}",
+                    f"tls.key_file={bogus}", data_dir=self.data_dir,
                     expect_start=False) as server:
             try:
                 code = server.wait_exit(15)
             except subprocess.TimeoutExpired:
-                self.fail(f"the server started without a certificate:\n{server.output()}")
+                self.fail(f"the server started with a bogus certificate:\n{server.output()}")
             self.assertNotEqual(code, 0)
             self.assertIn("tls.cert_file", server.output())
-
 
 if __name__ == "__main__":
     run_tests()

@@ -35,6 +35,11 @@ TEST(Config, EveryKeyHasADefault) {
     ASSERT_EQ(c.stun_listen.size(), 2U);
     EXPECT_EQ(c.stun_listen[0].to_string(), "udp:0.0.0.0:3478");
     EXPECT_EQ(c.stun_listen[1].to_string(), "tcp:0.0.0.0:3478");
+    ASSERT_EQ(c.sip.listen.size(), 3U);
+    EXPECT_EQ(c.sip.listen[2].to_string(), "tls:0.0.0.0:5061");
+    EXPECT_EQ(c.sip.auth, "auto");
+    EXPECT_EQ(c.sip.nonce_lifetime, 300U);
+    EXPECT_EQ(c.sip.auth_algorithms, (std::vector<std::string>{"MD5", "SHA-256"}));
 }
 
 TEST(Config, SetTakesTomlValuesOrPlainStrings) {
@@ -74,6 +79,14 @@ TEST(Config, RefusalsNameTheKeyAndTheProblem) {
     EXPECT_EQ(refusal(std::nullopt, {"stun.listen=udp:0.0.0.0:3478"}),
               R"(stun.listen: expected a list such as ["udp:0.0.0.0:3478"])");
     EXPECT_EQ(refusal(std::nullopt, {"nokey"}), "--set 'nokey': expected KEY=VALUE");
+    EXPECT_EQ(refusal(std::nullopt, {"sip.auth=maybe"}),
+              R"(sip.auth: 'maybe': expected "auto", "required" or "off")");
+    EXPECT_EQ(refusal(std::nullopt, {R"(sip.auth_algorithms=["MD5", "SHA-1"])"}),
+              R"(sip.auth_algorithms[1]: 'SHA-1': expected "MD5" or "SHA-256")");
+    EXPECT_EQ(refusal(std::nullopt, {R"(sip.auth_algorithms=["MD5", "MD5"])"}),
+              "sip.auth_algorithms[1]: 'MD5' is listed twice");
+    EXPECT_EQ(refusal(std::nullopt, {"sip.auth_algorithms=[]"}),
+              R"(sip.auth_algorithms: expected a non-empty list such as ["MD5", "SHA-256"])");
 }
 
 TEST(Config, FileErrorsNameThePosition) {
