@@ -213,8 +213,10 @@ const std::vector<std::pair<std::string, Setter>>& schema() {
          }},
         {"sip.listen",
          [](Config& c, const std::string& k, const toml::node& n) {
-             c.sip.listen = as_listen_list(
-                 k, n, {core::Transport::Udp, core::Transport::Tcp, core::Transport::Tls});
+             c.sip.listen = as_listen_list(k, n,
+                                           {core::Transport::Udp, core::Transport::Tcp,
+                                            core::Transport::Tls, core::Transport::Ws,
+                                            core::Transport::Wss});
          }},
         {"http.listen",
          [](Config& c, const std::string& k, const toml::node& n) {

@@ -74,6 +74,9 @@ std::string render_metrics(const MetricsSnapshot& s) {
     w.sample("strowger_sip_calls_answered_total", answered);
     w.family("strowger_sip_calls_ended_total", "counter", "BYEs answered 2xx.");
     w.sample("strowger_sip_calls_ended_total", ended);
+    w.family("strowger_sip_websocket_connections", "gauge",
+             "SIP over WebSocket connections open (ws and wss).");
+    w.sample("strowger_sip_websocket_connections", s.sip_ws_connections);
     w.family("strowger_sip_bindings", "gauge", "Registered contact bindings.");
     w.sample("strowger_sip_bindings", s.sip_bindings);
 

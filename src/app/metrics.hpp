@@ -29,6 +29,7 @@ struct MetricsSnapshot {
     std::vector<ShardMetrics> shards;
     std::size_t sip_bindings = 0;
     std::size_t sip_auth_locked = 0; // source addresses locked out now
+    std::size_t sip_ws_connections = 0; // SIP over WebSocket connections open
     std::size_t long_poll_peers = 0;
     std::size_t websocket_peers = 0;
     std::uint64_t websocket_malformed = 0; // bad JSON or messages, and bad frames

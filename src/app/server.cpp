@@ -152,7 +152,7 @@ void Server::open_store() {
 void Server::open_tls() {
     auto has_tls = [](const std::vector<core::ListenSpec>& specs) {
         return std::any_of(specs.begin(), specs.end(), [](const core::ListenSpec& s) {
-            return s.transport == core::Transport::Tls;
+            return s.transport == core::Transport::Tls || s.transport == core::Transport::Wss;
         });
     };
     if (!has_tls(config_.stun_listen) && !has_tls(config_.http_listen) &&
@@ -202,6 +202,9 @@ void Server::open_listeners() {
         auto services = std::make_unique<ShardServices>(i, sip_->shared, turn_->shared);
         sip_->shared.shards.push_back(&services->sip);
         for (const auto& spec : config_.sip.listen) {
+            if (spec.transport == core::Transport::Ws || spec.transport == core::Transport::Wss) {
+                continue; // served by the web shard (open_web)
+            }
             int fd = open_listen_socket("sip.listen", spec);
             if (spec.transport == core::Transport::Udp) {
                 auto& udp = *services->udp.emplace_back(std::make_unique<net::UdpEndpoint>(
@@ -255,6 +258,8 @@ void Server::open_web() {
         static_cast<unsigned>(shards_.size()), config_, turn_->shared.rest_secret,
         [this](std::function<void(MetricsSnapshot)> done) { collect_metrics(std::move(done)); });
     web_->open(config_.http_listen, tls_.get());
+    web_->open_sip(sip_->shared, config_.sip.listen, tls_.get(), config_.sip.max_message_bytes,
+                   std::chrono::seconds(config_.sip.tcp_idle_timeout));
 }
 
 void Server::collect_metrics(std::function<void(MetricsSnapshot)> done) {

@@ -113,7 +113,20 @@ std::optional<std::size_t> SipService::on_stream_data(core::Transport transport,
     return frame.consumed();
 }
 
+void SipService::on_ws_message(const sip::Flow& from, std::string_view bytes) {
+    // Each WebSocket message is one SIP message, ended where the message ends (RFC 7118
+    // §4.2): framed like a datagram, so that a missing Content-Length means "the rest".
+    proxy_->on_bytes(bytes, sip::Framing::Datagram, from);
+}
+
+void SipService::on_flow_closed(std::uint64_t connection_id) {
+    proxy_->on_flow_closed(connection_id);
+}
+
 void SipService::on_stream_closed(core::Transport transport, net::StreamWriter& writer) {
+    if (transport != core::Transport::Tcp) {
+        on_flow_closed(writer.connection_id()); // TLS: a phone behind it is unreachable now
+    }
     connections_.erase(writer.connection_id());
     auto it = by_peer_.find(peer_key(transport, writer.peer()));
     if (it != by_peer_.end() && it->second == &writer) {
@@ -137,6 +150,13 @@ bool SipService::send(const sip::Flow& to, std::string_view bytes) {
 bool SipService::send_stream(const sip::Flow& to, std::string_view bytes) {
     if (to.connection_id != 0) {
         auto owner = core::connection_shard(to.connection_id);
+        if (owner == shared_.web_shard) {
+            if (shared_.ws_send) {
+                shared_.ws_send(to.connection_id, std::string(bytes));
+                return true;
+            }
+            return false;
+        }
         if (owner != shard_.index() && owner < shared_.shards.size()) {
             // The connection lives on its own shard: hand the bytes over. A connection that
             // closed meanwhile drops them, as a lost datagram would be.

@@ -4,6 +4,7 @@
 // that accepted (or opened) it, so a message for a connection of another shard is posted
 // there; so is a response whose Via branch names another shard's transaction.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -29,6 +30,10 @@ struct SipShared {
     sip::ProxyConfig config;
     sip::FlowTokens::Key flow_key{};
     std::vector<SipService*> shards; // by shard index
+    // SIP over WebSocket lives on the web shard: connection ids naming `web_shard` are sent
+    // to through `ws_send`, which posts there (sip_ws_bridge.hpp).
+    unsigned web_shard = ~0U;
+    std::function<void(std::uint64_t connection, std::string message)> ws_send;
 };
 
 class SipService final : public net::DatagramHandler, public sip::Transmitter {
@@ -48,6 +53,11 @@ public:
     std::span<const std::uint8_t> on_datagram(std::span<const std::uint8_t> data,
                                               const core::IpEndpoint& from,
                                               std::span<std::uint8_t> reply_buffer) override;
+
+    // One SIP message from a WebSocket flow (one WebSocket message), on this shard.
+    void on_ws_message(const sip::Flow& from, std::string_view bytes);
+    // A flow the server cannot open again (TLS, WebSocket) closed: its bindings go.
+    void on_flow_closed(std::uint64_t connection_id);
 
     // sip::Transmitter
     bool send(const sip::Flow& to, std::string_view bytes) override;

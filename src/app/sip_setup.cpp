@@ -45,7 +45,15 @@ sip::LocalIdentity make_sip_identity(const Config& config) {
     if (!config.sip.advertise.empty()) {
         add_host(config.sip.advertise);
     }
-    for (const auto& spec : config.sip.listen) {
+    // SIP over WebSocket is also served at /sip on every http.listen listener: those are our
+    // ws (tcp:) and wss (tls:) addresses too, after any sip.listen gives explicitly.
+    auto specs = config.sip.listen;
+    for (auto spec : config.http_listen) {
+        spec.transport =
+            spec.transport == core::Transport::Tls ? core::Transport::Wss : core::Transport::Ws;
+        specs.push_back(spec);
+    }
+    for (const auto& spec : specs) {
         std::string host;
         if (is_wildcard(spec.endpoint)) {
             for (const auto& ep : interfaces) {

@@ -35,6 +35,25 @@ void WebService::open(const std::vector<core::ListenSpec>& listen, const net::Tl
     }
 }
 
+void WebService::open_sip(SipShared& sip, const std::vector<core::ListenSpec>& sip_listen,
+                          const net::TlsContext* tls, std::size_t max_message_bytes,
+                          std::chrono::seconds idle_timeout) {
+    sip_bridge_ = std::make_unique<SipWsBridge>(shard_, server_, sip);
+    server_.set_sip_gateway(sip_bridge_.get(), max_message_bytes, idle_timeout);
+    sip.web_shard = shard_.index();
+    sip.ws_send = [bridge = sip_bridge_.get()](std::uint64_t connection, std::string message) {
+        bridge->send_from_sip(connection, std::move(message));
+    };
+    for (const auto& spec : sip_listen) {
+        if (spec.transport != core::Transport::Ws && spec.transport != core::Transport::Wss) {
+            continue;
+        }
+        int fd = open_listen_socket("sip.listen", spec);
+        server_.listen(spec, fd, spec.transport == core::Transport::Wss ? tls : nullptr,
+                       http::ListenerRole::Sip);
+    }
+}
+
 void WebService::start() {
     shard_.start();
     shard_.post([this] { server_.start(); });
@@ -48,6 +67,13 @@ void WebService::stop() {
     const auto& lp = long_poll_.stats();
     const auto& ws = ws_.stats();
     const auto& web = server_.stats();
+    if (sip_bridge_) {
+        const auto& b = sip_bridge_->stats();
+        spdlog::info("web: sip over websocket connections={} messages={} keepalives={} "
+                     "refused={} errors={}",
+                     b.connections, b.messages, b.keepalives, web.sip_ws_refused,
+                     web.sip_ws_errors);
+    }
     spdlog::info("web: http accepted={} requests={} malformed={} websockets={}; long-poll "
                  "sign_ins={} sign_outs={} timeouts={} messages={} refused={}; ws messages={} "
                  "relayed={} malformed={} refused={} closed_for_abuse={}",
@@ -70,6 +96,7 @@ void WebService::metrics(std::function<void(std::string)> done) {
         snapshot.websocket_peers = ws_.online();
         snapshot.http = server_.stats();
         snapshot.websocket_malformed = ws_.stats().malformed + server_.stats().ws_malformed;
+        snapshot.sip_ws_connections = sip_bridge_ ? sip_bridge_->connection_count() : 0;
         done(render_metrics(snapshot));
     });
 }

@@ -3,6 +3,7 @@
 // signaling rooms, so that signaling never waits behind SIP or relayed media, and every
 // member of a room is reachable from every connection without locks.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include "app/config.hpp"
 #include "app/ice_servers.hpp"
 #include "app/metrics.hpp"
+#include "app/sip_ws_bridge.hpp"
 #include "http/web_server.hpp"
 #include "net/shard.hpp"
 #include "signaling/long_poll_room.hpp"
@@ -35,6 +37,11 @@ public:
 
     // Opens every http.listen socket; `tls` serves the tls: entries. Throws StartupError.
     void open(const std::vector<core::ListenSpec>& listen, const net::TlsContext* tls);
+    // SIP over WebSocket, at /sip on every http.listen listener and on the ws:/wss: entries of
+    // sip.listen (`tls` for wss:), bridged to the SIP shards of `sip`. Before start().
+    void open_sip(SipShared& sip, const std::vector<core::ListenSpec>& sip_listen,
+                  const net::TlsContext* tls, std::size_t max_message_bytes,
+                  std::chrono::seconds idle_timeout);
     void start();
     void stop();
 
@@ -49,6 +56,7 @@ public:
 
 private:
     net::Shard shard_;
+    std::unique_ptr<SipWsBridge> sip_bridge_;
     signaling::LongPollRoom long_poll_;
     signaling::WsRoom ws_;
     http::WebServer server_;

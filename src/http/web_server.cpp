@@ -61,8 +61,8 @@ class HttpSession final : public Session,
                           public signaling::LongPollWaiter,
                           public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
-    HttpSession(Stream stream, std::shared_ptr<WebShared> shared)
-        : stream_(std::move(stream)), shared_(std::move(shared)) {
+    HttpSession(Stream stream, std::shared_ptr<WebShared> shared, ListenerRole role)
+        : stream_(std::move(stream)), shared_(std::move(shared)), role_(role) {
         shared_->sessions.insert(this);
     }
     ~HttpSession() override { shared_->sessions.erase(this); }
@@ -134,9 +134,27 @@ private:
         keep_alive_ = request.keep_alive();
         head_only_ = request.method() == bhttp::verb::head;
 
+        if (role_ == ListenerRole::Sip) {
+            // A sip.listen ws:/wss: listener: SIP over WebSocket at any path, nothing else.
+            if (!beast::websocket::is_upgrade(request)) {
+                ++shared_->stats.sip_ws_refused;
+                respond(bhttp::status::bad_request, "text/plain",
+                        "this port carries SIP over WebSocket only (RFC 7118)\n", false);
+                return;
+            }
+            beast::get_lowest_layer(stream_).expires_never();
+            run_sip_websocket(std::move(stream_), parser_->release(), shared_);
+            return;
+        }
         if (beast::websocket::is_upgrade(request)) {
+            if (path_ == "/sip") {
+                beast::get_lowest_layer(stream_).expires_never();
+                run_sip_websocket(std::move(stream_), parser_->release(), shared_);
+                return;
+            }
             if (path_ != "/ws") {
-                respond(bhttp::status::not_found, "text/plain", "WebSocket is served at /ws\n");
+                respond(bhttp::status::not_found, "text/plain",
+                        "WebSocket is served at /ws (signaling) and /sip (SIP)\n");
                 return;
             }
             ++shared_->stats.websockets;
@@ -293,6 +311,7 @@ private:
 
     Stream stream_;
     std::shared_ptr<WebShared> shared_;
+    ListenerRole role_;
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     bhttp::response<bhttp::string_body> response_;
@@ -309,12 +328,13 @@ private:
 
 // One listening socket.
 struct Listener {
-    Listener(net::Shard& shard, const core::ListenSpec& spec_, int fd)
-        : spec(spec_), acceptor(shard.io()), retry(shard.io()) {
+    Listener(net::Shard& shard, const core::ListenSpec& spec_, int fd, ListenerRole role_)
+        : spec(spec_), role(role_), acceptor(shard.io()), retry(shard.io()) {
         acceptor.assign(spec.endpoint.is_v6() ? tcp::v6() : tcp::v4(), fd);
     }
 
     core::ListenSpec spec;
+    ListenerRole role;
     tcp::acceptor acceptor;
     asio::steady_timer retry;
     std::unique_ptr<asio::ssl::context> tls; // for a tls: listener
@@ -350,10 +370,11 @@ struct WebServer::Impl {
             s.set_option(tcp::no_delay(true), ignored);
             if (listener.tls) {
                 std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(s), *listener.tls),
-                                                         shared)
+                                                         shared, listener.role)
                     ->start();
             } else {
-                std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(s)), shared)
+                std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(s)), shared,
+                                                           listener.role)
                     ->start();
             }
             accept(listener);
@@ -366,12 +387,15 @@ WebServer::WebServer(net::Shard& shard, WebApi& api, signaling::LongPollRoom& lo
     : impl_(std::make_unique<Impl>(Impl{
           shard,
           std::make_shared<WebShared>(api, long_poll, ws, std::move(server_header)),
-          {}})) {}
+          {}})) {
+    impl_->shared->shard = &shard;
+}
 
 WebServer::~WebServer() = default;
 
-void WebServer::listen(const core::ListenSpec& spec, int fd, const net::TlsContext* tls) {
-    auto listener = std::make_unique<Listener>(impl_->shard, spec, fd);
+void WebServer::listen(const core::ListenSpec& spec, int fd, const net::TlsContext* tls,
+                       ListenerRole role) {
+    auto listener = std::make_unique<Listener>(impl_->shard, spec, fd, role);
     if (tls != nullptr) {
         // Asio's context takes ownership of an SSL_CTX; it gets its own reference to ours.
         SSL_CTX_up_ref(tls->native_handle());
@@ -386,8 +410,30 @@ void WebServer::start() {
     }
 }
 
+void WebServer::set_sip_gateway(SipWsGateway* gateway, std::size_t max_message_bytes,
+                                std::chrono::seconds idle_timeout) {
+    impl_->shared->sip_gateway = gateway;
+    impl_->shared->sip_max_message = max_message_bytes;
+    impl_->shared->sip_idle_timeout = idle_timeout;
+}
+
+void WebServer::sip_send(std::uint64_t id, std::string message) {
+    auto& connections = impl_->shared->sip_connections;
+    if (auto it = connections.find(id); it != connections.end()) {
+        it->second->send(std::move(message));
+    }
+}
+
+void WebServer::sip_close(std::uint64_t id) {
+    auto& connections = impl_->shared->sip_connections;
+    if (auto it = connections.find(id); it != connections.end()) {
+        it->second->close();
+    }
+}
+
 void WebServer::close() {
     impl_->shared->closed = true;
+    impl_->shared->sip_gateway = nullptr; // it may be gone before the sessions are
     for (auto& listener : impl_->listeners) {
         beast::error_code ignored;
         listener->acceptor.close(ignored);

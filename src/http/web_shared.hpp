@@ -6,11 +6,17 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "http/web_server.hpp"
+
+namespace strowger::net {
+class Shard;
+}
 
 namespace strowger::http {
 
@@ -32,6 +38,14 @@ public:
     virtual void shutdown() = 0;
 };
 
+// A SIP over WebSocket connection, as the server reaches it to send or close.
+class SipWsConnection {
+public:
+    virtual ~SipWsConnection() = default;
+    virtual void send(std::string message) = 0;
+    virtual void close() = 0;
+};
+
 // What every connection of one server reaches. Sessions hold it by shared_ptr, so the session
 // set outlives the server while Asio still owns sessions; nothing else here is touched by a
 // session's destructor.
@@ -47,6 +61,12 @@ struct WebShared {
     WebStats stats;
     std::unordered_set<Session*> sessions;
     bool closed = false;
+    // SIP over WebSocket.
+    net::Shard* shard = nullptr; // mints the connection ids
+    SipWsGateway* sip_gateway = nullptr;
+    std::size_t sip_max_message = 65535;
+    std::chrono::seconds sip_idle_timeout{300};
+    std::unordered_map<std::uint64_t, SipWsConnection*> sip_connections;
 };
 
 // Hands an HTTP connection whose request asked for a WebSocket to the /ws signaling room.
@@ -54,5 +74,13 @@ template <class Stream>
 void run_websocket(Stream stream, Request request, std::shared_ptr<WebShared> shared);
 extern template void run_websocket<PlainStream>(PlainStream, Request, std::shared_ptr<WebShared>);
 extern template void run_websocket<TlsStream>(TlsStream, Request, std::shared_ptr<WebShared>);
+
+// Hands a connection whose request asked for a WebSocket with the "sip" subprotocol to the
+// SIP gateway (RFC 7118). A request without that subprotocol gets 400 and is closed.
+template <class Stream>
+void run_sip_websocket(Stream stream, Request request, std::shared_ptr<WebShared> shared);
+extern template void run_sip_websocket<PlainStream>(PlainStream, Request,
+                                                    std::shared_ptr<WebShared>);
+extern template void run_sip_websocket<TlsStream>(TlsStream, Request, std::shared_ptr<WebShared>);
 
 } // namespace strowger::http

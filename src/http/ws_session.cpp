@@ -5,9 +5,8 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <spdlog/spdlog.h>
 
-#include <deque>
-
 #include "http/web_shared.hpp"
+#include "http/ws_outbox.hpp"
 #include "signaling/ws_room.hpp"
 
 namespace strowger::http {
@@ -57,10 +56,10 @@ public:
 
     // signaling::WsClient
     void send(std::string text) override {
-        if (closing_ || overflowed_) {
+        if (outbox_.closing() || overflowed_) {
             return;
         }
-        if (queued_bytes_ + text.size() > kMaxQueuedBytes) {
+        if (outbox_.queued_bytes() + text.size() > kMaxQueuedBytes) {
             // Called from inside the room (maybe while it walks its clients): leave later.
             overflowed_ = true;
             asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
@@ -69,24 +68,14 @@ public:
             });
             return;
         }
-        queued_bytes_ += text.size();
-        out_.push_back(std::move(text));
-        if (!writing_) {
-            write_next();
-        }
+        outbox_.push(std::move(text), true, this->shared_from_this());
     }
 
     void close(std::uint16_t code, std::string_view reason) override {
         in_room_ = false; // the room has forgotten this client
-        if (closing_) {
-            return;
-        }
-        closing_ = true;
-        close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code),
-                                                std::string(reason));
-        if (!writing_) {
-            send_close();
-        }
+        outbox_.close(websocket::close_reason(static_cast<websocket::close_code>(code),
+                                              std::string(reason)),
+                      this->shared_from_this());
     }
 
 private:
@@ -119,7 +108,7 @@ private:
         shared_->ws.on_message(
             id_, std::string_view(static_cast<const char*>(data.data()), data.size()));
         buffer_.consume(buffer_.size());
-        if (!closing_) {
+        if (!outbox_.closing()) {
             read();
         }
     }
@@ -131,44 +120,12 @@ private:
         }
     }
 
-    void write_next() {
-        writing_ = true;
-        ws_.text(true);
-        ws_.async_write(asio::buffer(out_.front()),
-                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                            self->on_written(ec);
-                        });
-    }
-
-    void on_written(beast::error_code ec) {
-        writing_ = false;
-        if (ec) {
-            return; // the read side sees the connection go and leaves the room
-        }
-        queued_bytes_ -= out_.front().size();
-        out_.pop_front();
-        if (closing_) {
-            send_close();
-        } else if (!out_.empty()) {
-            write_next();
-        }
-    }
-
-    void send_close() {
-        out_.clear();
-        ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {});
-    }
-
     websocket::stream<Stream> ws_;
+    WsOutbox<websocket::stream<Stream>> outbox_{ws_};
     std::shared_ptr<WebShared> shared_;
     beast::flat_buffer buffer_;
-    std::deque<std::string> out_;
-    std::size_t queued_bytes_ = 0;
     signaling::WsRoom::ClientId id_ = 0;
-    websocket::close_reason close_reason_;
     bool in_room_ = false;
-    bool writing_ = false;
-    bool closing_ = false;
     bool overflowed_ = false;
 };
 

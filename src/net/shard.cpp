@@ -1,5 +1,7 @@
 #include "net/shard.hpp"
 
+#include <ctime>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -79,6 +81,10 @@ void Shard::stop(std::function<void()> on_stop) {
     closed.get_future().wait();
     io_.stop();
     thread_.join();
+}
+
+std::uint64_t Shard::start_counter() {
+    return (static_cast<std::uint64_t>(std::time(nullptr)) & 0xFFFF'FFFFULL) << 16;
 }
 
 } // namespace strowger::net

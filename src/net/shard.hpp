@@ -52,7 +52,10 @@ private:
     void arm_wheel();
 
     unsigned index_;
-    std::uint64_t connections_ = 0;
+    // Starts from the start time (seconds, shifted past 65536 ids a second), so that an id
+    // kept from before a restart never names a connection opened after it.
+    std::uint64_t connections_ = start_counter();
+    static std::uint64_t start_counter();
     boost::asio::io_context io_{1};
     core::TimerWheel wheel_;
     boost::asio::steady_timer wheel_timer_;

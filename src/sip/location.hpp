@@ -25,6 +25,10 @@ struct Binding {
     std::uint16_t q = 1000;      // q-value in thousandths; 1000 when the phone gave none
     Flow flow;                   // where that REGISTER came from (RFC 3581, RFC 5626)
     std::string user_agent;
+    // RFC 5626 §4.2: the instance (the +sip.instance value as written, quotes included) and
+    // reg-id the phone gave; with both, they name the binding, whatever its Contact URI.
+    std::string instance;
+    std::uint32_t reg_id = 0; // 0: none
 
     friend bool operator==(const Binding&, const Binding&) = default;
 };

@@ -246,6 +246,33 @@ void Proxy::on_handed_over(Message&& message, const Flow& from) {
     layer_.receive(std::move(message), from);
 }
 
+void Proxy::remember_flow(const Flow& flow, const std::string& aor) {
+    const bool reopenable = flow.transport == core::Transport::Udp ||
+                            flow.transport == core::Transport::Tcp; // we may connect again
+    if (flow.connection_id == 0 || reopenable || aor.empty()) {
+        return;
+    }
+    auto& aors = flow_aors_[flow.connection_id];
+    if (std::find(aors.begin(), aors.end(), aor) == aors.end()) {
+        aors.push_back(aor);
+    }
+}
+
+void Proxy::on_flow_closed(std::uint64_t connection_id) {
+    auto it = flow_aors_.find(connection_id);
+    if (it == flow_aors_.end()) {
+        return;
+    }
+    for (const auto& aor : it->second) {
+        location_.update(aor, wall_clock_(), [&](Bindings& bindings) {
+            return std::erase_if(bindings, [&](const Binding& b) {
+                       return b.flow.connection_id == connection_id;
+                   }) > 0;
+        });
+    }
+    flow_aors_.erase(it);
+}
+
 void Proxy::answer_invalid(const Message& msg, SipError error, const Flow& from) {
     // Where §18.2.2 says when the top Via is readable (stamped as on any request), otherwise
     // back to the source, the only address known.
@@ -386,6 +413,7 @@ void Proxy::on_request(ServerTransaction& txn) {
                                      new_tag());
         if (reg.status == 200) {
             ++stats_.registrations;
+            remember_flow(txn.source(), reg.aor);
         }
         ++stats_.local_replies;
         txn.respond(reg.status, std::move(reg.response));

@@ -19,7 +19,19 @@ struct ContactChange {
     Uri uri;
     std::uint32_t expires = 0;
     std::uint16_t q = 1000;
+    std::string_view instance{}; // +sip.instance, as written
+    std::uint32_t reg_id = 0;
 };
+
+// Whether `b` is the binding `c` refreshes: the same instance and reg-id when the phone gave
+// both (RFC 5626 §6: a new flow replaces the old one), else the same Contact URI (§10.3).
+bool same_binding(const Binding& b, const ContactChange& c) {
+    if (c.reg_id != 0 && !c.instance.empty()) {
+        return b.reg_id == c.reg_id && b.instance == c.instance;
+    }
+    auto uri = parse_uri(b.contact);
+    return b.reg_id == 0 && uri && uri_equivalent(*uri, c.uri);
+}
 
 // q-value (§20.10): "0" to "1" with at most three decimals, kept in thousandths.
 std::optional<std::uint16_t> parse_q(std::string_view text) {
@@ -124,6 +136,14 @@ RegisterReply Registrar::handle(const Message& request, const Flow& source,
         }
         change.expires = static_cast<std::uint32_t>(
             std::min<std::uint64_t>(expires, config_.max_expires));
+        if (auto instance = c->address.params.get("+sip.instance")) {
+            change.instance = *instance;
+        }
+        if (auto reg_id = c->address.params.get("reg-id")) {
+            // RFC 5626 §4.2: 1 to 2^31-1; anything else is not a reg-id we can key on.
+            auto v = parse_decimal(*reg_id, 2147483647);
+            change.reg_id = v && *v > 0 ? static_cast<std::uint32_t>(*v) : 0;
+        }
         if (auto q = c->address.params.get("q")) {
             auto v = parse_q(*q);
             if (!v) {
@@ -184,10 +204,8 @@ RegisterReply Registrar::handle(const Message& request, const Flow& source,
             return false; // a query: nothing changes
         }
         for (const auto& c : changes) {
-            auto existing = std::find_if(current.begin(), current.end(), [&](const Binding& b) {
-                auto uri = parse_uri(b.contact);
-                return uri && uri_equivalent(*uri, c.uri);
-            });
+            auto existing = std::find_if(current.begin(), current.end(),
+                                         [&](const Binding& b) { return same_binding(b, c); });
             if (existing != current.end()) {
                 if (is_stale(*existing)) {
                     out_of_order = true;
@@ -201,8 +219,10 @@ RegisterReply Registrar::handle(const Message& request, const Flow& source,
                 continue;
             } else {
                 existing = current.insert(current.end(), Binding{});
-                existing->contact = std::string(c.uri_text);
             }
+            existing->contact = std::string(c.uri_text); // may be new for the same instance
+            existing->instance = c.reg_id != 0 ? std::string(c.instance) : std::string{};
+            existing->reg_id = c.instance.empty() ? 0 : c.reg_id;
             existing->path = path;
             existing->call_id = std::string(call_id);
             existing->cseq = cseq_number;
@@ -231,6 +251,13 @@ RegisterReply Registrar::handle(const Message& request, const Flow& source,
             std::snprintf(q, sizeof q, "%u.%03u", b.q / 1000U, b.q % 1000U);
             extra.append(";q=");
             extra.append(q);
+        }
+        if (b.reg_id != 0) {
+            // So that the phone finds its own binding in the list (RFC 5626 §6, JsSIP does).
+            extra.append(";+sip.instance=");
+            extra.append(b.instance);
+            extra.append(";reg-id=");
+            extra.append(std::to_string(b.reg_id));
         }
         extra.append("\r\n");
     }

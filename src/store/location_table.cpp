@@ -12,7 +12,7 @@ namespace {
 
 // PRAGMA user_version of a database this code writes. A file with a newer version came from
 // a newer Strowger and is refused rather than misread.
-constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kSchemaVersion = 2;
 
 constexpr const char* kCreateSchema = R"sql(
 CREATE TABLE IF NOT EXISTS location_bindings (
@@ -28,8 +28,16 @@ CREATE TABLE IF NOT EXISTS location_bindings (
     remote_address TEXT    NOT NULL,
     remote_port    INTEGER NOT NULL,
     user_agent     TEXT    NOT NULL,
+    instance       TEXT    NOT NULL DEFAULT '',
+    reg_id         INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (aor, position)
 ) WITHOUT ROWID;
+)sql";
+
+// Version 1 to 2: the RFC 5626 instance and reg-id of each binding.
+constexpr const char* kAddOutboundColumns = R"sql(
+ALTER TABLE location_bindings ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+ALTER TABLE location_bindings ADD COLUMN reg_id INTEGER NOT NULL DEFAULT 0;
 )sql";
 
 std::int64_t schema_version(const Database& db) {
@@ -59,6 +67,9 @@ Database open_location_database(const std::string& path) {
     if (version < kSchemaVersion) {
         // If any step throws, closing the connection rolls the transaction back.
         db.execute("BEGIN IMMEDIATE");
+        if (version == 1) {
+            db.execute(kAddOutboundColumns);
+        }
         db.execute(kCreateSchema);
         db.execute(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
         db.execute("COMMIT");
@@ -96,18 +107,21 @@ enum Column : int {
     kRemoteAddress,
     kRemotePort,
     kUserAgent,
+    kInstance,
+    kRegId,
 };
 
 constexpr const char* kSelectBindings =
     "SELECT aor, contact, path, call_id, cseq, expires_at, q, transport, remote_address, "
-    "remote_port, user_agent FROM location_bindings ORDER BY aor, position";
+    "remote_port, user_agent, instance, reg_id FROM location_bindings ORDER BY aor, position";
 
 std::optional<sip::Binding> read_binding(const Statement& row) {
     const auto cseq = narrow<std::uint32_t>(row.int_column(kCseq));
     const auto q = narrow<std::uint16_t>(row.int_column(kQ));
     const auto transport = parse_transport(row.text_column(kTransport));
     const auto port = narrow<std::uint16_t>(row.int_column(kRemotePort));
-    if (!cseq || !q || !transport || !port) {
+    const auto reg_id = narrow<std::uint32_t>(row.int_column(kRegId));
+    if (!cseq || !q || !transport || !port || !reg_id) {
         return std::nullopt;
     }
     auto remote = core::IpEndpoint::from_address(row.text_column(kRemoteAddress), *port);
@@ -125,6 +139,8 @@ std::optional<sip::Binding> read_binding(const Statement& row) {
     binding.flow.remote = *remote;
     binding.flow.connection_id = 0; // the connection it named is gone after a restart
     binding.user_agent = row.text_column(kUserAgent);
+    binding.instance = row.text_column(kInstance);
+    binding.reg_id = *reg_id;
     return binding;
 }
 
@@ -135,8 +151,9 @@ LocationTable::LocationTable(const std::string& path)
       rollback_(db_, "ROLLBACK"), delete_aor_(db_, "DELETE FROM location_bindings WHERE aor = ?1"),
       insert_binding_(db_, "INSERT INTO location_bindings (aor, position, contact, path, "
                            "call_id, cseq, expires_at, q, transport, remote_address, "
-                           "remote_port, user_agent) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") {}
+                           "remote_port, user_agent, instance, reg_id) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                           "?14)") {}
 
 void LocationTable::load(std::int64_t now,
                          const std::function<void(std::string_view, sip::Binding&&)>& each) {
@@ -178,6 +195,8 @@ void LocationTable::replace(std::string_view aor, const sip::Bindings& bindings)
         insert_binding_.bind(10, address);
         insert_binding_.bind(11, std::int64_t{b.flow.remote.port});
         insert_binding_.bind(12, b.user_agent);
+        insert_binding_.bind(13, b.instance);
+        insert_binding_.bind(14, std::int64_t{b.reg_id});
         insert_binding_.run();
     }
 }

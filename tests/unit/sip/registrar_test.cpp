@@ -334,5 +334,38 @@ TEST_F(RegistrarTest, AnswerCarriesTheToTag) {
     EXPECT_EQ(to->tag(), "registrar-tag");
 }
 
+// RFC 5626 §6: with +sip.instance and reg-id the binding is the pair's, whatever the Contact
+// URI says; a REGISTER from a new flow (a reconnected browser, with a new random Contact)
+// replaces it; the 200 lists it with the pair, which is how JsSIP finds its own binding.
+TEST_F(RegistrarTest, InstanceAndRegIdNameTheBinding) {
+    const std::string instance = "\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\"";
+    auto first = send(register_text("Contact: <sip:a1@x1.invalid;transport=ws>;reg-id=1;"
+                                    "+sip.instance=" + instance + ";expires=600\r\n"));
+    ASSERT_EQ(first.status, 200);
+    EXPECT_NE(first.text.find(";+sip.instance=" + instance + ";reg-id=1\r\n"), std::string::npos)
+        << first.text;
+    auto second = send(register_text("Contact: <sip:b2@y2.invalid;transport=ws>;reg-id=1;"
+                                     "+sip.instance=" + instance + "\r\nExpires: 300\r\n",
+                                     1, "other-call-id"));
+    ASSERT_EQ(second.status, 200);
+    ASSERT_EQ(second.contacts.size(), 1U);
+    EXPECT_EQ(second.contacts[0].uri, "sip:b2@y2.invalid;transport=ws");
+    EXPECT_EQ(second.contacts[0].expires, "300");
+    auto stored = bindings();
+    ASSERT_EQ(stored.size(), 1U);
+    EXPECT_EQ(stored[0].reg_id, 1U);
+    EXPECT_EQ(stored[0].instance, instance);
+    // Another reg-id of the same instance is a second flow (§4.2), so a second binding.
+    auto third = send(register_text("Contact: <sip:c3@y2.invalid;transport=ws>;reg-id=2;"
+                                    "+sip.instance=" + instance + "\r\n", 1, "third"));
+    EXPECT_EQ(third.contacts.size(), 2U);
+    // Without reg-id the Contact URI names it, as in RFC 3261.
+    send(register_text("Contact: <sip:alice@10.0.0.5>;+sip.instance=" + instance + "\r\n", 1,
+                       "plain"));
+    EXPECT_EQ(bindings().size(), 3U);
+    EXPECT_EQ(bindings()[2].reg_id, 0U);
+    EXPECT_TRUE(bindings()[2].instance.empty());
+}
+
 } // namespace
 } // namespace strowger::sip

@@ -147,6 +147,8 @@ TEST(SqliteLocationStore, BindingsSurviveReopening) {
     over_wss.flow.remote = core::IpEndpoint::v6(
         {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x02, 0x11, 0x22, 0xff, 0xfe, 0x33, 0x44, 0x55}, 443);
     over_wss.flow.connection_id = core::make_connection_id(0, 1);
+    over_wss.instance = "\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\"";
+    over_wss.reg_id = 1;
 
     {
         SqliteLocationStore location(dir.database(), kNow);
@@ -162,6 +164,37 @@ TEST(SqliteLocationStore, BindingsSurviveReopening) {
               (sip::Bindings{over_v4, over_v6}));
     EXPECT_EQ(reopened.lookup("sip:carol@example.com", kNow + 1), sip::Bindings{over_wss});
     EXPECT_EQ(reopened.binding_count(kNow + 1), 3U);
+}
+
+// A file written before bindings had an instance and reg-id (schema 1) is brought to
+// schema 2 in place; its bindings stay, with neither.
+TEST(SqliteLocationStore, SchemaOneFileIsUpgraded) {
+    TempDir dir;
+    {
+        Database db(dir.database());
+        db.execute(R"sql(
+CREATE TABLE location_bindings (
+    aor TEXT NOT NULL, position INTEGER NOT NULL, contact TEXT NOT NULL, path TEXT NOT NULL,
+    call_id TEXT NOT NULL, cseq INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+    q INTEGER NOT NULL, transport TEXT NOT NULL, remote_address TEXT NOT NULL,
+    remote_port INTEGER NOT NULL, user_agent TEXT NOT NULL, PRIMARY KEY (aor, position)
+) WITHOUT ROWID;
+INSERT INTO location_bindings VALUES ('sip:bob@example.com', 0, 'sip:bob@192.0.2.5', '',
+    'c1', 7, 1700003600, 1000, 'udp', '192.0.2.5', 5060, 'old phone');
+PRAGMA user_version=1;
+)sql");
+    }
+    SqliteLocationStore location(dir.database(), kNow);
+    auto found = location.lookup("sip:bob@example.com", kNow);
+    ASSERT_EQ(found.size(), 1U);
+    EXPECT_EQ(found[0].contact, "sip:bob@192.0.2.5");
+    EXPECT_EQ(found[0].user_agent, "old phone");
+    EXPECT_EQ(found[0].reg_id, 0U);
+    EXPECT_TRUE(found[0].instance.empty());
+    Database check(dir.database());
+    Statement version(check, "PRAGMA user_version");
+    ASSERT_TRUE(version.step());
+    EXPECT_EQ(version.int_column(0), 2);
 }
 
 TEST(SqliteLocationStore, ExpiredRowsAreDeletedAtOpen) {
