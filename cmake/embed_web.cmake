@@ -1,15 +1,38 @@
-# Writes OUTPUT, a C++ source holding every file under WEB_DIR as a byte array, so that the
-# binary serves its web apps with nothing to install beside it. Run at build time (add_custom_
-# command), so that editing a page rebuilds only this file.
-#   cmake -DWEB_DIR=<dir> -DOUTPUT=<file.cpp> -P embed_web.cmake
-file(GLOB_RECURSE files RELATIVE "${WEB_DIR}" "${WEB_DIR}/*")
-list(SORT files)
+# Writes OUTPUT, a C++ source holding every file the web apps serve as a byte array, so that
+# the binary serves them with nothing to install beside it: the files under WEB_DIR, less what
+# only builds them (an app's src/, its npm packages and their lists), and the files under
+# BUNDLE_DIR, the build's bundles (/phone/phone.js). Run at build time (add_custom_command), so
+# that editing a page rebuilds only this file.
+#   cmake -DWEB_DIR=<dir> -DBUNDLE_DIR=<dir> -DOUTPUT=<file.cpp> -P embed_web.cmake
+file(GLOB_RECURSE sources RELATIVE "${WEB_DIR}" "${WEB_DIR}/*")
+list(FILTER sources EXCLUDE REGEX "(^|/)(node_modules|src)/|(^|/)package(-lock)?\\.json$")
+set(files "")
+foreach(path IN LISTS sources)
+  list(APPEND files "${WEB_DIR}|${path}")
+endforeach()
+if(BUNDLE_DIR)
+  file(GLOB_RECURSE bundles RELATIVE "${BUNDLE_DIR}" "${BUNDLE_DIR}/*")
+  foreach(path IN LISTS bundles)
+    list(APPEND files "${BUNDLE_DIR}|${path}")
+  endforeach()
+endif()
+# Sorted by the path served, so that the output does not depend on where a file came from.
+set(sorted "")
+foreach(entry IN LISTS files)
+  string(REPLACE "|" ";" parts "${entry}")
+  list(GET parts 1 path)
+  list(APPEND sorted "${path}|${entry}")
+endforeach()
+list(SORT sorted)
 
 set(arrays "")
 set(table "")
 set(index 0)
-foreach(path IN LISTS files)
-  file(READ "${WEB_DIR}/${path}" hex HEX)
+foreach(item IN LISTS sorted)
+  string(REPLACE "|" ";" parts "${item}")
+  list(GET parts 1 dir)
+  list(GET parts 2 path)
+  file(READ "${dir}/${path}" hex HEX)
   string(LENGTH "${hex}" hex_length)
   math(EXPR size "${hex_length} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")

@@ -56,9 +56,34 @@ npm_install() {
 
 jobs=$(nproc)
 
+# Node.js and npm build /phone (SIP.js bundled by esbuild, both fine on Debian 12's Node 18).
+# A machine that already has them (from any source) keeps them.
+install_node() {
+    command -v npm >/dev/null || install_packages nodejs npm
+    npm_install web/phone
+}
+
+# The browser tests' playwright-core needs Node 20 or later. Where the system's node is older
+# (Debian 12's is 18), Node 20 comes from the npm registry's `node` package into build/node20,
+# and the tests run with it; the system's node stays as it is.
+test_node() {
+    local major
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    if [ "$major" -ge 20 ]; then
+        command -v node
+        return
+    fi
+    if [ ! -x build/node20/node_modules/.bin/node ]; then
+        echo "== node $major is older than the browser tests need: installing node@20 into build/node20" >&2
+        npm install --prefix build/node20 --no-audit --no-fund --no-save node@20 >&2
+    fi
+    echo "$PWD/build/node20/node_modules/.bin/node"
+}
+
 case "$mode" in
 serve)
     install_packages "${build_packages[@]}"
+    install_node
     cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release \
         -DSTROWGER_TESTS=OFF -DSTROWGER_BENCH=OFF
     cmake --build build/release -j "$jobs"
@@ -67,13 +92,13 @@ serve)
     ;;
 test)
     install_packages "${build_packages[@]}" "${test_packages[@]}"
-    # Node.js runs the browser tests. A machine that already has it (from any source) keeps
-    # it; otherwise Debian's nodejs and npm are installed.
-    command -v npm >/dev/null || install_packages nodejs npm
+    install_node
     npm_install tests/browser
+    node_for_tests=$(test_node)
     # 1. The project's g++ build: unit, integration and corpus-replay tests, benchmarks built.
     cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DSTROWGER_SANITIZE= -DSTROWGER_TESTS=ON -DSTROWGER_BENCH=ON
+        -DSTROWGER_SANITIZE= -DSTROWGER_TESTS=ON -DSTROWGER_BENCH=ON \
+        -DSTROWGER_NODE="$node_for_tests"
     cmake --build build/test -j "$jobs"
     # 2. The one sanitizer build: clang with libFuzzer, AddressSanitizer and UBSan, of the
     #    protocol libraries and their fuzz targets, each run for a fixed, seeded budget.

@@ -254,7 +254,7 @@ const std::vector<std::pair<std::string, Setter>>& schema() {
          [](Config& c, const std::string& k, const toml::node& n) {
              const auto* array = n.as_array();
              if (array == nullptr || array->empty()) {
-                 refuse(k, R"(expected a non-empty list such as ["MD5", "SHA-256"])");
+                 refuse(k, R"(expected a non-empty list such as ["SHA-256", "MD5"])");
              }
              c.sip.auth_algorithms.clear();
              for (std::size_t i = 0; i < array->size(); ++i) {

@@ -39,8 +39,8 @@ struct Config {
         // "required" or "off".
         std::string auth = "auto";
         unsigned nonce_lifetime = 300; // seconds a digest nonce may be used
-        // Challenges offered, in this order ("MD5", "SHA-256"); clients read the first.
-        std::vector<std::string> auth_algorithms{"MD5", "SHA-256"};
+        // Challenges offered, in this order ("SHA-256", "MD5"): see AuthConfig::algorithms.
+        std::vector<std::string> auth_algorithms{"SHA-256", "MD5"};
     } sip;
 
     // TURN (RFC 8656) on the STUN listeners.

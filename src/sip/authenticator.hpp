@@ -5,8 +5,9 @@
 // start something outside a dialog on behalf of a user of those domains (407,
 // Proxy-Authenticate). ACK, CANCEL and in-dialog requests are never challenged (§22.1).
 //
-// Challenges offer MD5 first and SHA-256 second by default, both qop="auth": the browser
-// libraries read only the first challenge and know only MD5 (protocols.md §2.5). Nonces are stateless
+// Challenges offer SHA-256 first and MD5 last by default, both qop="auth": RFC 8760's order
+// (the preferred first), and the browser libraries, which know only MD5, keep only the last
+// challenge of a response (see AuthConfig::algorithms). Nonces are stateless
 // (digest_nonce.hpp); the nonce-count of each is remembered server-wide so that a replayed
 // response is refused, and failures are counted per source address (auth_ledger.hpp).
 
@@ -48,10 +49,13 @@ struct AuthConfig {
     AuthMode mode = AuthMode::Auto;
     std::string realm = "strowger";
     std::int64_t nonce_lifetime_s = 300;
-    // One challenge each, in this order (sip.auth_algorithms). Clients that know only MD5 and
-    // read only the first (SIP.js, JsSIP) need MD5 first; some abort on any challenge they
-    // do not know (libre before 2.0, so baresip 1.0), and need MD5 alone.
-    std::vector<DigestAlgorithm> algorithms{{DigestHash::Md5, false}, {DigestHash::Sha256, false}};
+    // One challenge each, in this order (sip.auth_algorithms). Clients read them differently:
+    // SIP.js 0.21 and JsSIP 3.13 keep only the last WWW-/Proxy-Authenticate of a response
+    // (their parsers replace the header) and know only MD5, so MD5 must be last; sipp and
+    // some desk phones read only the first and know only MD5, so they need MD5 first; libre
+    // before 2.0 (baresip 1.0) gives up on any challenge it does not know, so it needs MD5
+    // alone. RFC 8760 clients take the strongest they know, wherever it is.
+    std::vector<DigestAlgorithm> algorithms{{DigestHash::Sha256, false}, {DigestHash::Md5, false}};
 };
 
 struct AuthStats {

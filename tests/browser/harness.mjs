@@ -2,7 +2,7 @@
 // its own data directory, headless Chromium (Debian's, never a downloaded one) with fake
 // camera and microphone, bounded waits, and a report of what was seen when something fails.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, openSync, readFileSync, closeSync } from "node:fs";
 import { createServer } from "node:net";
 import { createSocket } from "node:dgram";
@@ -13,6 +13,7 @@ export const SKIP = 77;  // ctest SKIP_RETURN_CODE
 export const CHROMIUM = process.env.STROWGER_CHROMIUM || "/usr/bin/chromium";
 
 const CHROMIUM_ARGS = [
+  "--ignore-certificate-errors",  // the test servers' self-signed certificates (HTTPS, WSS)
   "--use-fake-device-for-media-stream",
   "--use-fake-ui-for-media-stream",
   "--allow-loopback-in-peer-connection",
@@ -116,11 +117,21 @@ async function cleanUp() {
 }
 
 export class Server {
-  constructor(binary) {
+  // `https`: the web service on a tls: listener (a self-signed certificate is made), as
+  // browsers need for cameras and WSS; `settings`: more --set values; `users`: accounts made
+  // with `strowger user add` before the server starts ({name: password}).
+  constructor(binary, { https = false, settings = [], users = {} } = {}) {
     this.binary = binary;
+    this.https = https;
+    this.settings = settings;
+    this.users = users;
     this.dataDir = mkdtempSync(path.join(tmpdir(), "strowger-browser-"));
     this.logPath = path.join(this.dataDir, "server.log");
     this.proc = null;
+  }
+
+  common() {
+    return ["--set", `general.data_dir=${this.dataDir}`, ...this.settings.flatMap((s) => ["--set", s])];
   }
 
   async start() {
@@ -128,14 +139,21 @@ export class Server {
     this.httpPort = await freePort(taken);
     this.stunPort = await freePort(taken);
     this.sipPort = await freePort(taken);
+    for (const [name, password] of Object.entries(this.users)) {
+      const added = spawnSync(this.binary, ["user", "add", name, password, ...this.common()],
+                              { encoding: "utf8" });
+      if (added.status !== 0) {
+        throw new Fatal(`strowger user add ${name} failed: ${added.stderr}`);
+      }
+    }
     const args = [
       "serve",
-      "--set", `general.data_dir=${this.dataDir}`,
       "--set", "general.threads=1",
-      "--set", `http.listen=["tcp:127.0.0.1:${this.httpPort}"]`,
+      "--set", `http.listen=["${this.https ? "tls" : "tcp"}:127.0.0.1:${this.httpPort}"]`,
       "--set", `stun.listen=["udp:127.0.0.1:${this.stunPort}","tcp:127.0.0.1:${this.stunPort}"]`,
       "--set", `sip.listen=["udp:127.0.0.1:${this.sipPort}"]`,
       "--set", "turn.relay_address=127.0.0.1",
+      ...this.common(),
     ];
     const logFd = openSync(this.logPath, "w");
     this.proc = spawn(this.binary, args, { stdio: ["ignore", logFd, logFd] });
@@ -164,7 +182,7 @@ export class Server {
   }
 
   get baseUrl() {
-    return `http://127.0.0.1:${this.httpPort}`;
+    return `${this.https ? "https" : "http"}://127.0.0.1:${this.httpPort}`;
   }
 
   output() {
@@ -270,8 +288,9 @@ function keepIceOnLoopback() {
 
 // One person: a page in its own browser context (no shared storage), with its console kept
 // for the failure report.
-export async function openPerson(browser, name, url) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+export async function openPerson(browser, name, url, { viewport = { width: 1280, height: 800 } } = {}) {
+  // The test server's certificate is self-signed: trusted here as a user would, once.
+  const context = await browser.newContext({ viewport, ignoreHTTPSErrors: true });
   await context.addInitScript(keepIceOnLoopback);
   const page = await context.newPage();
   const consoleLines = [];
@@ -327,6 +346,8 @@ async function report(people, server) {
         banner: document.getElementById("banner")?.hidden
           ? "" : document.getElementById("banner")?.textContent.trim(),
         callStatus: document.getElementById("call-status")?.textContent,
+        registration: document.getElementById("registration")?.textContent,
+        phoneCall: window.strowgerPhone?.call?.state,
       })));
     } catch (err) {
       state = `(page unavailable: ${err.message})`;

@@ -106,8 +106,11 @@ class SipAuth(unittest.TestCase):
         os.makedirs(data_dir)
         for name, password in users.items():
             add_user(data_dir, name, password)
+        # sipp reads only the first challenge and knows only MD5 (createAuthHeader: "must use
+        # MD5"), so its server offers MD5 first; tests of the default order say otherwise.
         self.server = start_server(f"general.realm={REALM}", f'sip.domains=["{REALM}"]',
-                                   *settings, data_dir=data_dir)
+                                   'sip.auth_algorithms=["MD5", "SHA-256"]', *settings,
+                                   data_dir=data_dir)
         self.addCleanup(self.server.__exit__, None, None, None)
         self.flow = Flow(self, self.server)
         return self.flow
@@ -279,6 +282,19 @@ class SipAuth(unittest.TestCase):
         status, headers = ua.register()
         self.assertEqual(status, 401)
         self.assertEqual(ua.register(ua.credentials(Ua.nonce(headers), "00000001"))[0], 200)
+
+    def test_default_challenges_are_sha256_then_md5(self):
+        data_dir = os.path.join(self.scratch(), "var")
+        os.makedirs(data_dir)
+        add_user(data_dir, "alice", "alicepw")
+        self.server = start_server(f"general.realm={REALM}", data_dir=data_dir)
+        self.addCleanup(self.server.__exit__, None, None, None)
+        ua2 = Ua(self.server.sip_port, "alice")
+        self.addCleanup(ua2.close)
+        status, headers = ua2.register()
+        self.assertEqual(status, 401)
+        self.assertEqual([re.search(r"algorithm=([\w-]+)", h).group(1)
+                          for h in headers["www-authenticate"]], ["SHA-256", "MD5"])
 
     def test_auth_algorithms_sets_the_challenges_and_their_order(self):
         self.start('sip.auth_algorithms=["MD5"]')

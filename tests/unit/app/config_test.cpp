@@ -39,7 +39,7 @@ TEST(Config, EveryKeyHasADefault) {
     EXPECT_EQ(c.sip.listen[2].to_string(), "tls:0.0.0.0:5061");
     EXPECT_EQ(c.sip.auth, "auto");
     EXPECT_EQ(c.sip.nonce_lifetime, 300U);
-    EXPECT_EQ(c.sip.auth_algorithms, (std::vector<std::string>{"MD5", "SHA-256"}));
+    EXPECT_EQ(c.sip.auth_algorithms, (std::vector<std::string>{"SHA-256", "MD5"}));
 }
 
 TEST(Config, SetTakesTomlValuesOrPlainStrings) {
@@ -86,7 +86,7 @@ TEST(Config, RefusalsNameTheKeyAndTheProblem) {
     EXPECT_EQ(refusal(std::nullopt, {R"(sip.auth_algorithms=["MD5", "MD5"])"}),
               "sip.auth_algorithms[1]: 'MD5' is listed twice");
     EXPECT_EQ(refusal(std::nullopt, {"sip.auth_algorithms=[]"}),
-              R"(sip.auth_algorithms: expected a non-empty list such as ["MD5", "SHA-256"])");
+              R"(sip.auth_algorithms: expected a non-empty list such as ["SHA-256", "MD5"])");
 }
 
 TEST(Config, FileErrorsNameThePosition) {

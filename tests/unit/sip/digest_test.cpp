@@ -319,15 +319,17 @@ protected:
     core::IpEndpoint phone = core::IpEndpoint::v4({192, 0, 2, 1}, 5060);
 };
 
-TEST_F(DigestAuthenticatorTest, ChallengesMd5FirstThenSha256) {
+// SHA-256 first (RFC 8760: the preferred first), MD5 last (the browser libraries keep only
+// the last challenge), both with the same nonce.
+TEST_F(DigestAuthenticatorTest, ChallengesSha256FirstThenMd5) {
     auto d = register_with("");
     EXPECT_EQ(d.status, 401);
     EXPECT_EQ(d.reason, "Unauthorized");
-    auto md5 = d.headers.find("WWW-Authenticate: Digest realm=\"example.test\"");
-    auto sha = d.headers.find("algorithm=SHA-256");
-    EXPECT_EQ(md5, 0U);
-    EXPECT_LT(d.headers.find("algorithm=MD5"), sha);
-    EXPECT_NE(sha, std::string::npos);
+    auto nonce = nonce_of(d.headers);
+    EXPECT_EQ(d.headers, "WWW-Authenticate: Digest realm=\"example.test\", nonce=\"" + nonce +
+                             "\", algorithm=SHA-256, qop=\"auth\"\r\n"
+                             "WWW-Authenticate: Digest realm=\"example.test\", nonce=\"" + nonce +
+                             "\", algorithm=MD5, qop=\"auth\"\r\n");
     auto p = auth.check(request("INVITE", ""), Authenticator::Kind::Request, "alice", phone, kNow);
     EXPECT_EQ(p.status, 407);
     EXPECT_EQ(p.headers.find("Proxy-Authenticate: Digest "), 0U);
