@@ -6,6 +6,7 @@
 #include <random>
 
 #include "sip/digest.hpp"
+#include "sip/headers.hpp"
 #include "sip/syntax.hpp"
 
 namespace strowger::sip {
@@ -84,6 +85,33 @@ Authenticator::Decision Authenticator::refuse(int status, std::string reason) {
     d.status = status;
     d.reason = std::move(reason);
     return d;
+}
+
+Authenticator::Decision Authenticator::screen(const Message& request, const Uri& request_uri,
+                                              bool served,
+                                              const std::function<bool(const Uri&)>& serves,
+                                              const core::IpEndpoint& source, std::int64_t now) {
+    const bool registration = request.method() == "REGISTER";
+    auto to = parse_name_addr(request.value(HeaderId::To), SipError::BadTo);
+    const bool in_dialog = to && to->tag();
+    // OPTIONS to the server itself reveals nothing, and is what phones and monitors ping with.
+    const bool ping = request.method() == "OPTIONS" && served && !request_uri.has_user();
+    if (in_dialog || (registration && !served) || ping || !enabled(now)) {
+        return {};
+    }
+    // The user the credentials must be: the address-of-record registered (To), or the one a
+    // request is sent on behalf of (From).
+    const auto error = registration ? SipError::BadTo : SipError::BadFrom;
+    auto who = registration ? std::move(to)
+                            : parse_name_addr(request.value(HeaderId::From), SipError::BadFrom);
+    if (!who) {
+        return refuse(400, std::string(describe(error)));
+    }
+    if (!registration && !serves(who->uri)) {
+        return {};
+    }
+    return check(request, registration ? Kind::Register : Kind::Request, who->uri.user, source,
+                 now);
 }
 
 Authenticator::Decision Authenticator::check(const Message& request, Kind kind,

@@ -23,6 +23,7 @@
 #include "sip/digest.hpp"
 #include "sip/digest_nonce.hpp"
 #include "sip/message.hpp"
+#include "sip/uri.hpp"
 
 namespace strowger::sip {
 
@@ -89,6 +90,15 @@ public:
 
     // Whether authentication applies now (sip.auth, and for "auto" whether there are users).
     [[nodiscard]] bool enabled(std::int64_t now);
+
+    // The policy (RFC 3261 §22.1, §22.3): whether `request` must come from one of our users,
+    // and if so, whether it does. Not challenged: requests inside a dialog (To tag), REGISTERs
+    // for domains not `served`, OPTIONS to the server itself, and requests whose From is
+    // not of a served domain (another domain calling our users); ACK and CANCEL never reach
+    // this. `serves(uri)` says whether a URI's domain is served here.
+    Decision screen(const Message& request, const Uri& request_uri, bool served,
+                    const std::function<bool(const Uri&)>& serves,
+                    const core::IpEndpoint& source, std::int64_t now);
 
     // `identity` is the To (Register) or From (Request) user the credentials must belong to.
     Decision check(const Message& request, Kind kind, std::string_view identity,

@@ -1,7 +1,6 @@
 #include "sip/proxy.hpp"
 
 #include <algorithm>
-#include <iterator>
 #include <random>
 
 #include "sip/aor.hpp"
@@ -9,6 +8,7 @@
 #include "sip/header_list.hpp"
 #include "sip/headers.hpp"
 #include "sip/syntax.hpp"
+#include "sip/transport_name.hpp"
 #include "sip/validate.hpp"
 #include "sip/writer.hpp"
 
@@ -82,40 +82,6 @@ bool is_unusable_destination(const core::IpEndpoint& ep) {
     bool multicast = a[0] >= 224 && a[0] <= 239;
     bool unspecified = a[0] == 0;
     return broadcast || multicast || unspecified || ep.port == 0;
-}
-
-// A Via transport or a URI's transport parameter (RFC 3261 §18, RFC 7118 §5.2).
-std::optional<core::Transport> transport_named(std::string_view name) {
-    if (iequals(name, "udp")) {
-        return core::Transport::Udp;
-    }
-    if (iequals(name, "tcp")) {
-        return core::Transport::Tcp;
-    }
-    if (iequals(name, "tls")) {
-        return core::Transport::Tls;
-    }
-    if (iequals(name, "ws")) {
-        return core::Transport::Ws;
-    }
-    if (iequals(name, "wss")) {
-        return core::Transport::Wss;
-    }
-    return std::nullopt; // SCTP: not offered
-}
-
-bool is_secure(core::Transport t) { return t == core::Transport::Tls || t == core::Transport::Wss; }
-
-// How a transport is named in Via (upper case) and in a URI's transport parameter (lower).
-std::string_view via_transport(core::Transport t) {
-    switch (t) {
-    case core::Transport::Udp: return "UDP";
-    case core::Transport::Tcp: return "TCP";
-    case core::Transport::Tls: return "TLS";
-    case core::Transport::Ws: return "WS";
-    case core::Transport::Wss: return "WSS";
-    }
-    return "UDP";
 }
 
 } // namespace
@@ -246,31 +212,8 @@ void Proxy::on_handed_over(Message&& message, const Flow& from) {
     layer_.receive(std::move(message), from);
 }
 
-void Proxy::remember_flow(const Flow& flow, const std::string& aor) {
-    const bool reopenable = flow.transport == core::Transport::Udp ||
-                            flow.transport == core::Transport::Tcp; // we may connect again
-    if (flow.connection_id == 0 || reopenable || aor.empty()) {
-        return;
-    }
-    auto& aors = flow_aors_[flow.connection_id];
-    if (std::find(aors.begin(), aors.end(), aor) == aors.end()) {
-        aors.push_back(aor);
-    }
-}
-
 void Proxy::on_flow_closed(std::uint64_t connection_id) {
-    auto it = flow_aors_.find(connection_id);
-    if (it == flow_aors_.end()) {
-        return;
-    }
-    for (const auto& aor : it->second) {
-        location_.update(aor, wall_clock_(), [&](Bindings& bindings) {
-            return std::erase_if(bindings, [&](const Binding& b) {
-                       return b.flow.connection_id == connection_id;
-                   }) > 0;
-        });
-    }
-    flow_aors_.erase(it);
+    flow_bindings_.close(connection_id, location_, wall_clock_());
 }
 
 void Proxy::answer_invalid(const Message& msg, SipError error, const Flow& from) {
@@ -413,7 +356,7 @@ void Proxy::on_request(ServerTransaction& txn) {
                                      new_tag());
         if (reg.status == 200) {
             ++stats_.registrations;
-            remember_flow(txn.source(), reg.aor);
+            flow_bindings_.remember(txn.source(), reg.aor);
         }
         ++stats_.local_replies;
         txn.respond(reg.status, std::move(reg.response));
@@ -478,36 +421,9 @@ void Proxy::on_request(ServerTransaction& txn) {
 }
 
 bool Proxy::authorize(ServerTransaction& txn, const Uri& uri, bool served) {
-    const auto& request = txn.request();
-    const bool registration = request.method() == "REGISTER";
-    // Not challenged: CANCEL (handled before this), requests inside a dialog, REGISTERs for
-    // other domains (refused anyway), and OPTIONS to the server itself, which reveals nothing
-    // and is what phones and monitors ping it with.
-    if (tag_of(request, HeaderId::To) || (registration && !served) ||
-        (request.method() == "OPTIONS" && served && !uri.has_user())) {
-        return true;
-    }
-    const auto now = wall_clock_();
-    if (!auth_.enabled(now)) {
-        return true;
-    }
-    // The user the credentials must be: the address-of-record registered (To), or the one a
-    // request is sent on behalf of (From). A request from another domain to our users is
-    // not one of ours to authenticate.
-    const auto id = registration ? HeaderId::To : HeaderId::From;
-    auto who = parse_name_addr(request.value(id), registration ? SipError::BadTo
-                                                               : SipError::BadFrom);
-    if (!who) {
-        reply(txn, 400, describe(registration ? SipError::BadTo : SipError::BadFrom));
-        return false;
-    }
-    if (!registration && !serves_domain(who->uri)) {
-        return true;
-    }
-    auto decision = auth_.check(request,
-                                registration ? Authenticator::Kind::Register
-                                             : Authenticator::Kind::Request,
-                                who->uri.user, txn.source().remote, now);
+    auto decision = auth_.screen(
+        txn.request(), uri, served, [this](const Uri& u) { return serves_domain(u); },
+        txn.source().remote, wall_clock_());
     if (decision.status == 0) {
         return true;
     }
@@ -966,12 +882,8 @@ std::string Proxy::record_route_for(const Flow& flow) const {
     rr.push_back(':');
     rr.append(std::to_string(l != nullptr ? l->port : 5060));
     if (flow.transport != core::Transport::Udp) {
-        rr.append(";transport=");
-        // RFC 7118 §5.2: "ws" for WebSocket, secure or not (the flow token tells them apart).
-        auto name = via_transport(flow.transport == core::Transport::Wss ? core::Transport::Ws
-                                                                         : flow.transport);
-        std::transform(name.begin(), name.end(), std::back_inserter(rr),
-                       [](char c) { return to_lower(c); });
+        rr.append(";transport="); // "ws" for both WebSockets: the flow token tells them apart
+        rr.append(uri_transport(flow.transport));
     }
     rr.append(";lr>");
     return rr;

@@ -23,6 +23,7 @@
 #include "core/timer_service.hpp"
 #include "sip/authenticator.hpp"
 #include "sip/flow.hpp"
+#include "sip/flow_bindings.hpp"
 #include "sip/flow_token.hpp"
 #include "sip/location.hpp"
 #include "sip/message.hpp"
@@ -108,9 +109,8 @@ public:
     void on_bytes(std::string_view bytes, Framing framing, const Flow& from);
     // A response another shard received for one of our transactions.
     void on_handed_over(Message&& message, const Flow& from);
-    // A connection the server cannot open again (TLS, WebSocket: the peer's to open) closed.
-    // The bindings registered over it are removed (RFC 5626 §5.3, RFC 7118 §5): a phone there
-    // is unreachable until it registers again, and forking to it would only fail.
+    // A connection the server cannot open again (TLS, WebSocket) closed: the bindings
+    // registered over it go (flow_bindings.hpp).
     void on_flow_closed(std::uint64_t connection_id);
 
     [[nodiscard]] const ProxyStats& stats() const noexcept { return stats_; }
@@ -132,7 +132,6 @@ private:
     void on_terminated(ClientTransaction& txn) override;
 
     void answer_invalid(const Message& msg, SipError error, const Flow& from);
-    void remember_flow(const Flow& flow, const std::string& aor);
     // What the §16.3 checks learnt about a request, kept for routing it.
     struct Checked {
         Uri uri;                     // the Request-URI
@@ -183,8 +182,7 @@ private:
     TransactionLayer layer_;
     // Declared after layer_ so they are destroyed first: a context outlives no transaction.
     std::unordered_map<const ServerTransaction*, std::unique_ptr<Context>> contexts_;
-    // The addresses-of-record registered over each such connection, for on_flow_closed.
-    std::unordered_map<std::uint64_t, std::vector<std::string>> flow_aors_;
+    FlowBindings flow_bindings_; // for on_flow_closed
     std::uint64_t counter_ = 0;
     std::uint64_t tag_seed_;
     ProxyStats stats_;
