@@ -48,3 +48,43 @@ for _ in range(50):
 else:
     raise SystemExit("no free port")'
 }
+
+children_of() { # PIDs whose parent is $1
+    local f stat fields
+    for f in /proc/[0-9]*/stat; do
+        read -r stat 2>/dev/null <"$f" || continue
+        read -ra fields <<<"${stat##*) }" # fields[0] is field 3 (state); comm may hold spaces
+        if [[ ${fields[1]} == "$1" ]]; then
+            f=${f#/proc/}
+            echo "${f%/stat}"
+        fi
+    done
+}
+
+stop_tree() { # a server's main process (stop_pid), then any worker it left behind
+    local pid=$1 children child
+    children=$(children_of "$pid")
+    stop_pid "$pid"
+    for child in $children; do
+        if running "$child"; then kill -KILL "$child" 2>/dev/null || true; fi
+    done
+}
+
+tree_cpu_ticks() { # utime + stime (fields 14 and 15) over a process and its children
+    local pid total=0 stat fields
+    for pid in "$1" $(children_of "$1"); do
+        read -r stat 2>/dev/null <"/proc/$pid/stat" || continue
+        read -ra fields <<<"${stat##*) }"
+        total=$((total + fields[11] + fields[12]))
+    done
+    echo "$total"
+}
+
+tree_pss_kib() { # proportional set size over a process and its children, KiB
+    local pid total=0 kib
+    for pid in "$1" $(children_of "$1"); do
+        kib=$(awk '/^Pss:/ { print $2; exit }' "/proc/$pid/smaps_rollup" 2>/dev/null) || kib=0
+        total=$((total + ${kib:-0}))
+    done
+    echo "$total"
+}

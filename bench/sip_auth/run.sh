@@ -95,22 +95,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sip-auth-bench.XXXXXX")
 declare -A server_pid port_udp port_tls port_wss
 background_pids=()
 
-children_of() {
-    local f stat fields
-    for f in /proc/[0-9]*/stat; do
-        read -r stat 2>/dev/null <"$f" || continue
-        read -ra fields <<<"${stat##*) }"
-        if [[ ${fields[1]} == "$1" ]]; then f=${f#/proc/}; echo "${f%/stat}"; fi
-    done
-}
-stop_server() {
-    local name=$1 pid=${server_pid[$1]:-} children child
+stop_server() { # the server's processes, main and workers
+    local name=$1 pid=${server_pid[$1]:-}
     [[ -n $pid ]] || return 0
-    children=$(children_of "$pid")
-    stop_pid "$pid"
-    for child in $children; do
-        if running "$child"; then kill -KILL "$child" 2>/dev/null || true; fi
-    done
+    stop_tree "$pid"
     server_pid[$name]=
 }
 cleanup() {
@@ -122,23 +110,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cpu_ticks() {
-    local pid total=0 stat fields
-    for pid in "${server_pid[$1]}" $(children_of "${server_pid[$1]}"); do
-        read -r stat 2>/dev/null <"/proc/$pid/stat" || continue
-        read -ra fields <<<"${stat##*) }"
-        total=$((total + fields[11] + fields[12]))
-    done
-    echo "$total"
-}
-pss_kib() {
-    local pid total=0 kib
-    for pid in "${server_pid[$1]}" $(children_of "${server_pid[$1]}"); do
-        kib=$(awk '/^Pss:/ { print $2; exit }' "/proc/$pid/smaps_rollup" 2>/dev/null) || kib=0
-        total=$((total + ${kib:-0}))
-    done
-    echo "$total"
-}
+cpu_ticks() { tree_cpu_ticks "${server_pid[$1]}"; } # utime+stime over the server, ticks
+pss_kib() { tree_pss_kib "${server_pid[$1]}"; } # Pss over the server's processes, KiB
 
 # --- accounts and certificate, the same for both servers -------------------------------------
 realm=bench.test

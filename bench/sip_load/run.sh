@@ -138,28 +138,12 @@ declare -A server_pid server_port
 background_pids=() # load generators and clients still running; stopped on exit
 
 
-children_of() { # PIDs whose parent is $1
-    local f stat fields
-    for f in /proc/[0-9]*/stat; do
-        read -r stat 2>/dev/null <"$f" || continue
-        read -ra fields <<<"${stat##*) }" # fields[0] is field 3 (state); comm may hold spaces
-        if [[ ${fields[1]} == "$1" ]]; then
-            f=${f#/proc/}
-            echo "${f%/stat}"
-        fi
-    done
-}
 
 
-stop_server() { # the server's main process, then any worker it left behind
-    local name=$1 pid=${server_pid[$1]:-} child
+stop_server() { # the server's processes, main and workers
+    local name=$1 pid=${server_pid[$1]:-}
     [[ -n $pid ]] || return 0
-    local children
-    children=$(children_of "$pid")
-    stop_pid "$pid"
-    for child in $children; do
-        if running "$child"; then kill -KILL "$child" 2>/dev/null || true; fi
-    done
+    stop_tree "$pid"
     server_pid[$name]=
 }
 
@@ -181,24 +165,9 @@ forget_background() { # drop a stopped background process from the cleanup list
 }
 
 
-cpu_ticks() { # utime + stime (fields 14 and 15) over the server's main process and its workers
-    local pid total=0 stat fields
-    for pid in "${server_pid[$1]}" $(children_of "${server_pid[$1]}"); do
-        read -r stat 2>/dev/null <"/proc/$pid/stat" || continue
-        read -ra fields <<<"${stat##*) }"
-        total=$((total + fields[11] + fields[12]))
-    done
-    echo "$total"
-}
+cpu_ticks() { tree_cpu_ticks "${server_pid[$1]}"; } # utime+stime over the server, ticks
 
-pss_kib() { # proportional set size over the server's processes, KiB
-    local pid total=0 kib
-    for pid in "${server_pid[$1]}" $(children_of "${server_pid[$1]}"); do
-        kib=$(awk '/^Pss:/ { print $2; exit }' "/proc/$pid/smaps_rollup" 2>/dev/null) || kib=0
-        total=$((total + ${kib:-0}))
-    done
-    echo "$total"
-}
+pss_kib() { tree_pss_kib "${server_pid[$1]}"; } # Pss over the server's processes, KiB
 
 per_unit() { # ticks_or_kib_delta unit count -> microseconds (ticks) or bytes (kib) per item
     awk -v d="$1" -v unit="$2" -v n="$3" -v hz="$clk_tck" 'BEGIN {

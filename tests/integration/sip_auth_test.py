@@ -200,10 +200,13 @@ class SipAuth(unittest.TestCase):
         return bridge
 
     def start_with_tls(self):
+        self.start_with_tls_settings()
+
+    def start_with_tls_settings(self, *settings):
         self.tls_port = free_port(socket.SOCK_STREAM)
         sip = free_port()
         self.start(f'sip.listen=["udp:127.0.0.1:{sip}", "tcp:127.0.0.1:{sip}", '
-                   f'"tls:127.0.0.1:{self.tls_port}"]')
+                   f'"tls:127.0.0.1:{self.tls_port}"]', *settings)
         self.server.sip_port = sip
 
     def test_call_over_tls_both_sides(self):
@@ -257,6 +260,56 @@ class SipAuth(unittest.TestCase):
         self.assertEqual(ua.register(ua.credentials(nonce, "00000002"))[0], 200)
         self.assertEqual(self.metric('result="replay"'), 1)
         self.assertIn("replayed nonce-count 00000001 for 'alice'", self.server.output())
+
+    def request(self, ua, method, from_uri, to_uri, branch=None, call_id=None, to_tag=""):
+        branch = branch or f"z9hG4bK-{method}-{time.monotonic_ns()}"
+        call_id = call_id or f"{method}-{time.monotonic_ns()}@127.0.0.1"
+        ua.sock.sendto((f"{method} {to_uri} SIP/2.0\r\n"
+                        f"Via: SIP/2.0/UDP 127.0.0.1:{ua.port};branch={branch};rport\r\n"
+                        f"Max-Forwards: 70\r\nFrom: <{from_uri}>;tag=f1\r\n"
+                        f"To: <{to_uri}>{to_tag}\r\nCall-ID: {call_id}\r\n"
+                        f"CSeq: 1 {method}\r\nContact: <sip:x@127.0.0.1:{ua.port}>\r\n"
+                        "Content-Length: 0\r\n\r\n").encode(), ua.server)
+        while True:
+            data, _ = ua.sock.recvfrom(65535)
+            status = int(data.split(b" ", 2)[1])
+            if status >= 200:
+                return status, data.decode()
+
+    def test_what_is_not_challenged(self):
+        self.start()
+        ua = Ua(self.server.sip_port, "alice")
+        self.addCleanup(ua.close)
+        # Another domain calling one of our users (who is not registered now): routed, not
+        # challenged.
+        status, _ = self.request(ua, "INVITE", "sip:carol@elsewhere.example", f"sip:alice@{REALM}")
+        self.assertEqual(status, 480)
+        # Our user calling: challenged.
+        status, answer = self.request(ua, "INVITE", f"sip:bob@{REALM}", f"sip:alice@{REALM}")
+        self.assertEqual(status, 407)
+        self.assertIn("Proxy-Authenticate: Digest", answer)
+        # A CANCEL is never challenged (it has no transaction here to cancel: 481).
+        status, _ = self.request(ua, "CANCEL", f"sip:bob@{REALM}", f"sip:alice@{REALM}")
+        self.assertEqual(status, 481)
+        # Nor is a request inside a dialog (To tag), nor OPTIONS to the server itself.
+        status, _ = self.request(ua, "BYE", f"sip:bob@{REALM}", f"sip:alice@{REALM}",
+                                 to_tag=";tag=t9")
+        self.assertNotIn(status, (401, 407))
+        status, _ = self.request(ua, "OPTIONS", f"sip:bob@{REALM}", f"sip:{REALM}")
+        self.assertEqual(status, 200)
+
+    def test_tls_handshake_never_finished_is_dropped_after_the_idle_timeout(self):
+        self.start_with_tls_settings("sip.tcp_idle_timeout=2")
+        silent = socket.create_connection(("127.0.0.1", self.tls_port), timeout=10)
+        self.addCleanup(silent.close)
+        # A working TLS client meanwhile is not disturbed.
+        bridge = self.tls_bridge()
+        start = time.monotonic()
+        self.run_one("alice", "register_auth.xml", port=bridge.port, transport=TCP, user="alice",
+                     auth=("alice", "alicepw"), keys={"domain": REALM})
+        silent.settimeout(max(0.1, 6 - (time.monotonic() - start)))
+        self.assertEqual(silent.recv(100), b"", "closed without a byte")
+        self.assertLess(time.monotonic() - start, 6)
 
     def test_malformed_authorization_gets_400(self):
         self.start()
