@@ -22,10 +22,11 @@
 # CPU is utime+stime from /proc/PID/stat over the server's processes; memory is the sum of Pss
 # over them (Kamailio's workers share its memory segment; Pss counts each page once), as in
 # bench/sip_load. Both servers get 2 workers and the same certificate (EC P-256, from
-# `strowger cert`). SIPp (no TLS in Debian's build) drives the REGISTERs over UDP; the idle
-# connections come from idle_secure.py.
+# `strowger cert`). register_load.py drives the REGISTERs over UDP (SIPp cannot take the
+# [authentication] user name from an injection file); the idle connections come from
+# idle_secure.py.
 #
-# Every load is bounded: each SIPp run has a call count, a global timeout and a hard `timeout`
+# Every load is bounded: each REGISTER run has a count, its own deadline and a hard `timeout`
 # around it; the connection client opens at most N connections within 120 s and exits after a
 # bounded hold. Servers and clients run on free loopback ports and are stopped by PID on exit.
 set -euo pipefail
@@ -70,10 +71,10 @@ if [[ $strowger_bin != /* && ! -e $strowger_bin && -e $root/$strowger_bin ]]; th
     strowger_bin=$root/$strowger_bin
 fi
 [[ -x $strowger_bin ]] || { echo "missing $strowger_bin (a Release build; see bench/sip_load)" >&2; exit 1; }
-for tool in sipp python3 timeout kamailio openssl; do
+for tool in python3 timeout kamailio; do
     command -v "$tool" >/dev/null || { echo "$tool not found" >&2; exit 1; }
 done
-for module in tls websocket auth_db db_text; do
+for module in tls websocket auth htable db_text; do
     if [[ ! -e /usr/lib/x86_64-linux-gnu/kamailio/modules/$module.so ]]; then
         echo "Kamailio module $module missing (Debian: kamailio kamailio-tls-modules" \
             "kamailio-websocket-modules)" >&2
@@ -121,8 +122,8 @@ cert=$tmp/strowger/cert.pem
 key=$tmp/strowger/key.pem
 # The accounts go into strowger's store as `strowger user add` would write them (the first by
 # the command itself, which creates the table; the rest in one transaction, as thousands of
-# commands would take minutes) and into a db_text subscriber table for Kamailio, with the same
-# HA1 = MD5(user:realm:password). SIPp reads user;password lines.
+# commands would take minutes) and into a db_text table for Kamailio, with the same
+# HA1 = MD5(user:realm:password) (Kamailio loads them into an htable).
 "$strowger_bin" user add bench0 pw-bench0 --set "general.data_dir=$tmp/strowger" \
     --set "general.realm=$realm" >/dev/null
 python3 - "$tmp" "$users" "$realm" <<'EOF'
@@ -141,15 +142,11 @@ with db:
                    " VALUES (?, ?, ?, ?, ?, ?)", rows)
 db.close()
 with open(f"{tmp}/kamailio/db/version", "w") as f:
-    f.write("table_name(string) table_version(int)\nsubscriber:7\n")
-with open(f"{tmp}/kamailio/db/subscriber", "w") as f:
-    f.write("id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string)\n")
+    f.write("table_name(string) table_version(int)\nusers_ht:2\n")
+with open(f"{tmp}/kamailio/db/users_ht", "w") as f:  # Kamailio's htable table, schema 2
+    f.write("id(int,auto) key_name(string) key_type(int) value_type(int) key_value(string) expires(int)\n")
     for i, (name, _, md5, _, _, _) in enumerate(rows):
-        f.write(f"{i + 1}:{name}:{realm}::{md5}:\n")
-with open(f"{tmp}/users.csv", "w") as f:
-    f.write("SEQUENTIAL\n")
-    for name, *_ in rows:
-        f.write(f"{name};pw-{name}\n")
+        f.write(f"{i + 1}:{name}:0:0:{md5}:0\n")
 EOF
 cat >"$tmp/kamailio/tls.cfg" <<EOF
 [server:default]
@@ -198,22 +195,19 @@ start() { # SERVER AUTH
 }
 
 # --- measurements -------------------------------------------------------------------------------
-run_id=0
-# register_cpu SERVER SCENARIO: CPU per registration of every user once; prints microseconds.
+# register_cpu SERVER [--plain]: CPU per registration of every user once; prints microseconds.
 register_cpu() {
-    local name=$1 scenario=$2 id=$((++run_id)) before after rc=0 budget
-    budget=$((users / rate + 20))
+    local name=$1 id before after rc=0 budget
+    shift
+    id=$(mktemp -u XXXXXX)
+    budget=$((users / rate + 25))
     sleep "$settle_seconds"
     before=$(cpu_ticks "$name")
-    timeout -k 2 $((budget + 5)) sipp "127.0.0.1:${port_udp[$name]}" -sf "$here/$scenario" \
-        -inf "$tmp/users.csv" -t un -max_socket 8 -i 127.0.0.1 -p "$(pick_port)" \
-        -cp "$(pick_port)" -mp "$(pick_port)" -r "$rate" -m "$users" -nostdin \
-        -buff_size 4194304 -recv_timeout 5000 -timeout "${budget}s" -timeout_error \
-        -trace_err -error_file "$tmp/sipp-$id.errors" >"$tmp/sipp-$id.out" 2>&1 || rc=$?
+    timeout -k 2 "$budget" python3 "$here/register_load.py" "${port_udp[$name]}" "$users" \
+        "$rate" "$realm" "$@" >"$tmp/load-$id.out" 2>"$tmp/load-$id.err" || rc=$?
     after=$(cpu_ticks "$name")
     if ((rc != 0)); then
-        echo "$name: SIPp ($scenario) exit $rc; first error:" \
-            "$(grep -m1 -v -e '^The following' -e '^\s*$' "$tmp/sipp-$id.errors" 2>/dev/null | cut -c1-200)" >&2
+        echo "$name: register_load $* exit $rc: $(cat "$tmp/load-$id.out") $(head -c 200 "$tmp/load-$id.err")" >&2
         echo "-"
         return
     fi
@@ -223,7 +217,8 @@ median() { printf '%s\n' "$@" | grep -v '^-$' | sort -g | awk '{ v[NR] = $1 } EN
 
 # idle_memory SERVER MODE: bytes per idle connection (tls or wss).
 idle_memory() {
-    local name=$1 mode=$2 port before after opened fifo=$tmp/hold-$((++run_id))
+    local name=$1 mode=$2 port before after opened fifo
+    fifo=$(mktemp -u "$tmp/hold.XXXXXX") # in $(...): a counter would not survive the subshell
     port=${port_tls[$name]}
     [[ $mode == wss ]] && port=${port_wss[$name]}
     sleep "$settle_seconds"
@@ -258,14 +253,14 @@ for name in "${servers[@]}"; do
     # does the same work every round.
     start "$name" required
     samples=()
-    for ((r = 0; r < rounds; r++)); do samples+=("$(register_cpu "$name" register_auth.xml)"); done
+    for ((r = 0; r < rounds; r++)); do samples+=("$(register_cpu "$name")"); done
     auth_cpu[$name]=$(median "${samples[@]}")
     tls_bytes[$name]=$(idle_memory "$name" tls)
     wss_bytes[$name]=$(idle_memory "$name" wss)
     stop_server "$name"
     start "$name" off
     samples=()
-    for ((r = 0; r < rounds; r++)); do samples+=("$(register_cpu "$name" register_plain.xml)"); done
+    for ((r = 0; r < rounds; r++)); do samples+=("$(register_cpu "$name" --plain)"); done
     plain_cpu[$name]=$(median "${samples[@]}")
     stop_server "$name"
     echo "$name done: auth ${auth_cpu[$name]} us, plain ${plain_cpu[$name]} us, tls ${tls_bytes[$name]} B, wss ${wss_bytes[$name]} B" >&2

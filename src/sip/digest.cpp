@@ -9,13 +9,18 @@
 namespace strowger::sip {
 namespace {
 
+// Fetched once: OpenSSL 3 otherwise looks the algorithm up by name on every digest, which
+// costs more than hashing the few dozen bytes a digest response takes.
 const EVP_MD* md_of(DigestHash hash) {
+    static EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+    static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    static EVP_MD* const sha512_256 = EVP_MD_fetch(nullptr, "SHA2-512/256", nullptr);
     switch (hash) {
-    case DigestHash::Md5: return EVP_md5();
-    case DigestHash::Sha256: return EVP_sha256();
-    case DigestHash::Sha512_256: return EVP_sha512_256();
+    case DigestHash::Md5: return md5;
+    case DigestHash::Sha256: return sha256;
+    case DigestHash::Sha512_256: return sha512_256;
     }
-    return EVP_md5();
+    return md5;
 }
 
 std::size_t hex_length(DigestHash hash) { return hash == DigestHash::Md5 ? 32 : 64; }

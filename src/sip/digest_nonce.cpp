@@ -1,6 +1,8 @@
 #include "sip/digest_nonce.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <charconv>
 #include <cstdio>
@@ -9,12 +11,35 @@
 
 namespace strowger::sip {
 
+DigestNonces::DigestNonces(const Key& key, std::int64_t lifetime_s)
+    : key_(key), lifetime_s_(lifetime_s) {
+    EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    keyed_ = hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr;
+    EVP_MAC_free(hmac); // the context keeps its own reference
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (keyed_ != nullptr && EVP_MAC_init(keyed_, key_.data(), key_.size(), params) != 1) {
+        EVP_MAC_CTX_free(keyed_);
+        keyed_ = nullptr;
+    }
+}
+
+DigestNonces::~DigestNonces() { EVP_MAC_CTX_free(keyed_); }
+
 std::string DigestNonces::mac(std::string_view text) const {
     std::array<std::uint8_t, 32> out{};
     std::size_t length = 0;
-    EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key_.data(), key_.size(),
-              reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data(),
-              out.size(), &length);
+    EVP_MAC_CTX* ctx = keyed_ != nullptr ? EVP_MAC_CTX_dup(keyed_) : nullptr;
+    if (ctx == nullptr ||
+        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(text.data()), text.size()) != 1 ||
+        EVP_MAC_final(ctx, out.data(), &length, out.size()) != 1) {
+        // Without a MAC no nonce can be told from a forgery: an empty one matches no nonce
+        // (and makes issued ones too short), so every nonce is then refused.
+        EVP_MAC_CTX_free(ctx);
+        return {};
+    }
+    EVP_MAC_CTX_free(ctx);
     return to_hex(out.data(), 16);
 }
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+struct evp_mac_ctx_st; // OpenSSL's EVP_MAC_CTX
+
 namespace strowger::sip {
 
 class DigestNonces {
@@ -19,7 +21,10 @@ public:
     using Key = std::array<std::uint8_t, 32>;
     static constexpr std::size_t kLength = 8 + 16 + 32;
 
-    DigestNonces(const Key& key, std::int64_t lifetime_s) : key_(key), lifetime_s_(lifetime_s) {}
+    DigestNonces(const Key& key, std::int64_t lifetime_s);
+    ~DigestNonces();
+    DigestNonces(const DigestNonces&) = delete;
+    DigestNonces& operator=(const DigestNonces&) = delete;
 
     // `unique` must differ between any two calls made in the same second, server-wide.
     [[nodiscard]] std::string issue(std::int64_t now, std::uint64_t unique) const;
@@ -39,6 +44,9 @@ private:
 
     Key key_;
     std::int64_t lifetime_s_;
+    // HMAC-SHA256 keyed once; each MAC works on a copy (EVP_MAC_CTX_dup), which is far
+    // cheaper than fetching and keying anew.
+    evp_mac_ctx_st* keyed_ = nullptr;
 };
 
 } // namespace strowger::sip
