@@ -143,6 +143,7 @@ std::string render_metrics(const MetricsSnapshot& s) {
              sum(s, [](const ShardMetrics& m) { return m.turn.malformed; }), "service=\"turn\"");
     w.sample("strowger_malformed_total", s.http.malformed, "service=\"http\"");
     w.sample("strowger_malformed_total", s.websocket_malformed, "service=\"websocket\"");
+    w.sample("strowger_malformed_total", s.sip_ws_malformed, "service=\"sip_websocket\"");
     return w.take();
 }
 

@@ -33,6 +33,7 @@ struct MetricsSnapshot {
     std::size_t long_poll_peers = 0;
     std::size_t websocket_peers = 0;
     std::uint64_t websocket_malformed = 0; // bad JSON or messages, and bad frames
+    std::uint64_t sip_ws_malformed = 0;    // SIP over WebSocket: refused upgrades, bad frames
     http::WebStats http;
 };
 

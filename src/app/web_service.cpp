@@ -96,6 +96,7 @@ void WebService::metrics(std::function<void(std::string)> done) {
         snapshot.websocket_peers = ws_.online();
         snapshot.http = server_.stats();
         snapshot.websocket_malformed = ws_.stats().malformed + server_.stats().ws_malformed;
+        snapshot.sip_ws_malformed = server_.stats().sip_ws_refused + server_.stats().sip_ws_errors;
         snapshot.sip_ws_connections = sip_bridge_ ? sip_bridge_->connection_count() : 0;
         done(render_metrics(snapshot));
     });

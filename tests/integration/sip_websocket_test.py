@@ -24,6 +24,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 import uuid
 
 from harness import BINARY, Server, free_port, run_tests
@@ -281,6 +282,10 @@ class SipWebSocket(unittest.TestCase):
         code, _, _ = alice.ws.wait_closed()
         self.assertEqual(code, 1009)
         self.assertEqual(status_of(bob.register()[0]), 200)
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.server.http_port}/metrics") as r:
+            metrics = r.read().decode()
+        self.assertIn('strowger_malformed_total{service="sip_websocket"} 1\n', metrics)
+        self.assertIn("strowger_sip_websocket_connections 1\n", metrics)
 
     def test_unmasked_frame_closes_with_1002(self):
         self.start()
