@@ -17,12 +17,14 @@ build_packages=(cmake ninja-build g++ pkg-config libboost-dev libspdlog-dev libf
 # What the tests drive or link: GoogleTest, Google Benchmark, coturn's STUN/TURN tools,
 # Debian's classic STUN client, Python for the integration scripts, clang with libFuzzer and
 # the sanitizer runtimes for the fuzz build, the SIP parsers the benchmarks compare with, and
-# the SIP peers: sipp, baresip (with tshark to count its RTP) and Kamailio for comparison, and
+# the SIP peers: sipp, baresip (with tshark to count its RTP) and Kamailio, with its TLS and
+# WebSocket modules (bench/sip_auth), for comparison, and
 # iproute2 with nftables for the NAT lab's namespaces and NAT routers, openssl for test
 # certificates, and Chromium for the browser tests (driven by playwright-core from npm).
 test_packages=(libgtest-dev libgmock-dev libbenchmark-dev coturn stun-client python3
                clang libclang-rt-14-dev libosip2-dev libsofia-sip-ua-dev
-               sip-tester baresip-core tshark kamailio iproute2 nftables openssl chromium)
+               sip-tester baresip-core tshark kamailio kamailio-tls-modules
+               kamailio-websocket-modules iproute2 nftables openssl chromium)
 
 sudo_if_needed() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -11,6 +11,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/text.hpp"
 #include "http/web_shared.hpp"
 #include "http/ws_outbox.hpp"
 #include "net/shard.hpp"
@@ -23,43 +24,6 @@ namespace websocket = beast::websocket;
 
 // Output queued for a client that does not read beyond this closes it.
 constexpr std::size_t kMaxQueuedBytes = 4 << 20;
-
-// RFC 3629 well-formedness, so that a text frame never carries what a browser would refuse.
-bool is_utf8(std::string_view s) {
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t extra = 0;
-        if (c >= 0x80) {
-            if ((c & 0xE0) == 0xC0) {
-                extra = 1;
-            } else if ((c & 0xF0) == 0xE0) {
-                extra = 2;
-            } else if ((c & 0xF8) == 0xF0) {
-                extra = 3;
-            } else {
-                return false;
-            }
-            if (i + extra >= s.size()) {
-                return false;
-            }
-        }
-        std::uint32_t code = extra == 0 ? c : c & (0x3FU >> extra);
-        for (std::size_t k = 1; k <= extra; ++k) {
-            const auto next = static_cast<unsigned char>(s[i + k]);
-            if ((next & 0xC0) != 0x80) {
-                return false;
-            }
-            code = (code << 6) | (next & 0x3F);
-        }
-        if (code < kMin[extra] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-            return false; // overlong, beyond Unicode, or a surrogate
-        }
-        i += extra + 1;
-    }
-    return true;
-}
 
 // Whether a Sec-WebSocket-Protocol list offers "sip".
 bool offers_sip(std::string_view list) {
@@ -144,7 +108,7 @@ public:
             close_with(websocket::close_code::policy_error, "not reading its messages");
             return;
         }
-        const bool text = is_utf8(message);
+        const bool text = core::is_utf8(message); // else a binary frame (RFC 7118 §4.2)
         outbox_.push(std::move(message), text, this->shared_from_this());
     }
 

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "core/text.hpp"
 #include "sip/syntax.hpp"
 
 namespace strowger::sip {
@@ -74,21 +75,11 @@ std::string digest_algorithm_name(DigestAlgorithm algorithm) {
     return name;
 }
 
-std::string to_hex(const std::uint8_t* data, std::size_t size) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(size * 2, '0');
-    for (std::size_t i = 0; i < size; ++i) {
-        out[2 * i] = kHex[data[i] >> 4];
-        out[2 * i + 1] = kHex[data[i] & 15];
-    }
-    return out;
-}
-
 std::string digest_hash(DigestHash hash, std::string_view data) {
     std::array<std::uint8_t, EVP_MAX_MD_SIZE> out{};
     unsigned length = 0;
     EVP_Digest(data.data(), data.size(), out.data(), &length, md_of(hash), nullptr);
-    return to_hex(out.data(), length);
+    return core::to_hex(std::span(out.data(), length));
 }
 
 std::string_view describe(DigestParseError error) {

@@ -33,8 +33,6 @@ std::string digest_algorithm_name(DigestAlgorithm algorithm);
 
 // Lowercase hex of H(data).
 std::string digest_hash(DigestHash hash, std::string_view data);
-// Lowercase hex of raw bytes (a stored key).
-std::string to_hex(const std::uint8_t* data, std::size_t size);
 
 // The credentials of one Authorization/Proxy-Authorization value (RFC 7616 §3.4). Values are
 // unquoted and unescaped; a parameter that was absent is empty.

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/text.hpp"
 #include "sip/digest.hpp"
 
 namespace strowger::sip {
@@ -40,7 +41,7 @@ std::string DigestNonces::mac(std::string_view text) const {
         return {};
     }
     EVP_MAC_CTX_free(ctx);
-    return to_hex(out.data(), 16);
+    return core::to_hex(std::span(out).first(16));
 }
 
 std::string DigestNonces::issue(std::int64_t now, std::uint64_t unique) const {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/text.hpp"
 #include "stun/integrity.hpp"
 
 namespace strowger::store {
@@ -47,17 +48,6 @@ Database open_user_database(const std::string& path) {
     // a power cut once the command has said they are done.
     db.execute(kCreateSchema);
     return db;
-}
-
-template <std::size_t N> std::string to_hex(const std::array<std::uint8_t, N>& bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(2 * N);
-    for (auto b : bytes) {
-        hex.push_back(kDigits[b >> 4]);
-        hex.push_back(kDigits[b & 0x0f]);
-    }
-    return hex;
 }
 
 int hex_value(char c) {
@@ -110,45 +100,6 @@ bool changed_rows(Statement& statement) {
     return changed;
 }
 
-// The code point at `text[i]` and its length in bytes, or nothing for bytes that are not
-// UTF-8 (a bad sequence, an overlong form, a surrogate, beyond U+10FFFF).
-struct CodePoint {
-    std::uint32_t value = 0;
-    std::size_t length = 0;
-};
-std::optional<CodePoint> decode_utf8(std::string_view text, std::size_t i) {
-    static constexpr std::array<std::uint32_t, 5> kSmallest = {0, 0, 0x80, 0x800, 0x10000};
-    const auto lead = static_cast<std::uint8_t>(text[i]);
-    CodePoint cp;
-    if (lead < 0x80) {
-        return CodePoint{lead, 1};
-    }
-    if ((lead & 0xe0) == 0xc0) {
-        cp = {lead & 0x1fu, 2};
-    } else if ((lead & 0xf0) == 0xe0) {
-        cp = {lead & 0x0fu, 3};
-    } else if ((lead & 0xf8) == 0xf0) {
-        cp = {lead & 0x07u, 4};
-    } else {
-        return std::nullopt;
-    }
-    if (cp.length > text.size() - i) {
-        return std::nullopt;
-    }
-    for (std::size_t k = 1; k < cp.length; ++k) {
-        const auto next = static_cast<std::uint8_t>(text[i + k]);
-        if ((next & 0xc0) != 0x80) {
-            return std::nullopt;
-        }
-        cp.value = (cp.value << 6) | (next & 0x3fu);
-    }
-    if (cp.value < kSmallest[cp.length] || (cp.value >= 0xd800 && cp.value <= 0xdfff) ||
-        cp.value > 0x10ffff) {
-        return std::nullopt;
-    }
-    return cp;
-}
-
 } // namespace
 
 void validate_user_name(std::string_view name) {
@@ -184,7 +135,7 @@ void validate_password(std::string_view password) {
     }
     // Never echoes the password: an error message may end up in a log or a terminal recording.
     for (std::size_t i = 0; i < password.size();) {
-        const auto cp = decode_utf8(password, i);
+        const auto cp = core::decode_utf8(password, i);
         if (!cp) {
             throw std::invalid_argument("password is not valid UTF-8 (at byte " +
                                         std::to_string(i + 1) + ")");
@@ -232,8 +183,8 @@ bool SqliteUserStore::write_keys(Statement& statement, std::string_view name,
                                  std::string_view realm, std::string_view password,
                                  std::int64_t now) {
     validate_password(password);
-    const auto md5 = to_hex(stun::long_term_key_md5(name, realm, password));
-    const auto sha256 = to_hex(stun::long_term_key_sha256(name, realm, password));
+    const auto md5 = core::to_hex(stun::long_term_key_md5(name, realm, password));
+    const auto sha256 = core::to_hex(stun::long_term_key_sha256(name, realm, password));
     std::lock_guard lock(mutex_);
     statement.bind(1, name);
     statement.bind(2, realm);
@@ -255,8 +206,8 @@ std::vector<UserRecord> SqliteUserStore::list() {
     return users;
 }
 
-std::optional<turn::UserKeys> SqliteUserStore::find_user(std::string_view username,
-                                                         std::string_view realm) {
+std::optional<SqliteUserStore::StoredKeys> SqliteUserStore::read_keys(std::string_view username,
+                                                                      std::string_view realm) {
     try {
         std::lock_guard lock(mutex_);
         ResetOnExit done(select_keys_);
@@ -271,9 +222,10 @@ std::optional<turn::UserKeys> SqliteUserStore::find_user(std::string_view userna
                           select_keys_.text_column(0), realm);
             return std::nullopt;
         }
-        turn::UserKeys keys;
-        if (!from_hex(select_keys_.text_column(1), keys.md5) ||
-            !from_hex(select_keys_.text_column(2), keys.sha256)) {
+        StoredKeys keys{{}, {std::string(select_keys_.text_column(1)),
+                             std::string(select_keys_.text_column(2))}};
+        if (!from_hex(keys.hex.md5_hex, keys.bytes.md5) ||
+            !from_hex(keys.hex.sha256_hex, keys.bytes.sha256)) {
             spdlog::warn("user store '{}': the keys of '{}' are not hex of the right length",
                          db_.path(), username);
             return std::nullopt;
@@ -285,14 +237,16 @@ std::optional<turn::UserKeys> SqliteUserStore::find_user(std::string_view userna
     }
 }
 
+std::optional<turn::UserKeys> SqliteUserStore::find_user(std::string_view username,
+                                                         std::string_view realm) {
+    auto keys = read_keys(username, realm);
+    return keys ? std::optional(keys->bytes) : std::nullopt;
+}
+
 std::optional<sip::DigestKeys> SqliteUserStore::find(std::string_view user,
                                                     std::string_view realm) {
-    // The keys are stored as the hex HA1 values digest needs; find_user checks them.
-    auto keys = find_user(user, realm);
-    if (!keys) {
-        return std::nullopt;
-    }
-    return sip::DigestKeys{to_hex(keys->md5), to_hex(keys->sha256)};
+    auto keys = read_keys(user, realm); // the columns are the hex HA1 values digest compares
+    return keys ? std::optional(std::move(keys->hex)) : std::nullopt;
 }
 
 bool SqliteUserStore::any() {

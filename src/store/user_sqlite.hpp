@@ -77,6 +77,14 @@ public:
     [[nodiscard]] const std::string& path() const noexcept { return db_.path(); }
 
 private:
+    // A user's row: its keys as stored (hex, which SIP digest compares with) and as bytes
+    // (which STUN integrity keys with), checked to be hex of the right lengths.
+    struct StoredKeys {
+        turn::UserKeys bytes;
+        sip::DigestKeys hex;
+    };
+    std::optional<StoredKeys> read_keys(std::string_view username, std::string_view realm);
+
     // Runs the insert or the update, whose parameters are both (name, realm, MD5 key, SHA-256
     // key, time): the keys are computed here, outside the lock.
     bool write_keys(Statement& statement, std::string_view name, std::string_view realm,
